@@ -1,0 +1,3 @@
+export * from './services.ts';
+export * from './clock.ts';
+export * from './tmp.ts';
