@@ -1,0 +1,226 @@
+/**
+ * The configuration schema: every key, its type, its default and its description, in one tree.
+ * `GatehouseConfig` is derived from it, `docs/configuration.md` is generated from it, and the
+ * environment-variable and flag names are computed from it.
+ *
+ * @example
+ * ```ts
+ * // A new key is one line; the type, the env var (GATEHOUSE_GATEWAY_IDLE_TIMEOUT_MS),
+ * // the flag (--gateway.idle_timeout_ms) and the docs follow.
+ * gateway: { idle_timeout_ms: durationMs(60_000, 'How long an idle client connection stays open.') }
+ * ```
+ */
+
+/** How a value is shown by `describeConfig` and in error messages. */
+export type Redaction = 'secret' | 'url-password';
+
+/** One leaf of the schema. `T` is the type of the value in the loaded config. */
+export interface Setting<T> {
+  readonly kind: 'string' | 'int' | 'bool' | 'enum' | 'list';
+  readonly default: T;
+  readonly description: string;
+  /** Inclusive bounds of an `int`. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Unit shown in the docs (`ms`). */
+  readonly unit?: string;
+  /** Allowed values of an `enum`. */
+  readonly values?: readonly string[];
+  /** Allowed URL schemes (`nats:`) of a `string` or of each item of a `list`; empty string allowed. */
+  readonly protocols?: readonly string[];
+  /** A filesystem path: resolved to an absolute path against `cwd` when not empty. */
+  readonly isPath?: boolean;
+  readonly redact?: Redaction;
+}
+
+type Extra = Pick<Setting<unknown>, 'min' | 'max' | 'unit' | 'protocols' | 'isPath' | 'redact'>;
+
+export function string(def: string, description: string, extra: Extra = {}): Setting<string> {
+  return { kind: 'string', default: def, description, ...extra };
+}
+
+/** A string never printed: `describeConfig` shows `***`, errors never echo it. */
+export function secret(def: string, description: string): Setting<string> {
+  return string(def, description, { redact: 'secret' });
+}
+
+/** A file or directory; relative values are resolved against the working directory. */
+export function path(def: string, description: string): Setting<string> {
+  return string(def, description, { isPath: true });
+}
+
+/** A URL with one of the given schemes (`['https:']`), or empty. */
+export function url(def: string, description: string, protocols: readonly string[], extra: Extra = {}): Setting<string> {
+  return string(def, description, { protocols, ...extra });
+}
+
+export function int(def: number, description: string, range: { min?: number; max?: number; unit?: string } = {}): Setting<number> {
+  return { kind: 'int', default: def, description, ...range };
+}
+
+/** A TCP port; 0 asks the OS for a free one (tests). */
+export function port(def: number, description: string): Setting<number> {
+  return int(def, description, { min: 0, max: 65535 });
+}
+
+/** A duration in whole milliseconds. */
+export function durationMs(def: number, description: string): Setting<number> {
+  return int(def, description, { min: 0, unit: 'ms' });
+}
+
+export function bool(def: boolean, description: string): Setting<boolean> {
+  return { kind: 'bool', default: def, description };
+}
+
+/** One of a fixed list of strings (`enum` is a reserved word). */
+export function oneOf<const V extends readonly [string, ...string[]]>(values: V, def: V[number], description: string): Setting<V[number]> {
+  return { kind: 'enum', default: def, description, values };
+}
+
+/** A list of strings: a TOML array, or a comma-separated env var / flag value. */
+export function stringList(def: readonly string[], description: string, extra: Extra = {}): Setting<readonly string[]> {
+  return { kind: 'list', default: def, description, ...extra };
+}
+
+export const profiles = ['all-in-one', 'control-plane', 'publisher', 'devportal', 'key-manager', 'gateway', 'traffic-manager'] as const;
+export type Profile = (typeof profiles)[number];
+
+const postgresUrl = ['postgres:', 'postgresql:'] as const;
+const httpUrl = ['http:', 'https:'] as const;
+
+function database(name: string, file: string) {
+  return {
+    type: oneOf(['sqlite', 'postgres'], 'sqlite', `Engine of the ${name} database: the embedded SQLite (\`node:sqlite\`) or PostgreSQL.`),
+    path: path('', `SQLite file of the ${name} database. Empty: \`<data_dir>/${file}\`. Unused with PostgreSQL.`),
+    url: url(
+      '',
+      `PostgreSQL connection URL of the ${name} database (\`postgres://user:password@host:5432/db\`); required when \`type = "postgres"\`. The password is redacted in logs.`,
+      postgresUrl,
+      { redact: 'url-password' },
+    ),
+    pool_max: int(10, `Most connections in this process's PostgreSQL pool for the ${name} database.`, { min: 1, max: 1000 }),
+    connect_timeout_ms: int(5000, `How long to wait for a new ${name} database connection before failing.`, { min: 1, unit: 'ms' }),
+  };
+}
+
+export const configSchema = {
+  profile: oneOf(
+    profiles,
+    'all-in-one',
+    'Which components this process runs. `all-in-one` runs everything in one process on SQLite and an in-process event hub; the others are the distributed deployment\'s processes.',
+  ),
+  node: {
+    id: string('', 'Name of this process in logs, metrics and gateway registration; unique per replica. Empty: the CLI derives `<hostname>-<pid>`.'),
+  },
+  data_dir: path('./data', 'Directory for this node\'s own files: SQLite databases, the generated TLS certificate, the gateway\'s last-known-good snapshot.'),
+  server: {
+    host: string('127.0.0.1', 'Address the control plane (Publisher, Developer Portal, Admin, Key Manager) binds to. `0.0.0.0` to listen on every interface.'),
+    https_port: port(9443, 'HTTPS port of the control plane (WSO2 default 9443).'),
+    http_port: port(9763, 'HTTP port of the control plane (WSO2 default 9763).'),
+    public_url: url(
+      '',
+      'Public base URL of the control plane, as clients and the load balancer see it; the OAuth issuer base, so it must be identical on every replica. Empty: `https://localhost:<https_port>` (left empty when `https_port` is 0). A trailing `/` is removed.',
+      httpUrl,
+    ),
+  },
+  tls: {
+    cert_file: path('', 'PEM certificate (chain) served on the HTTPS ports. Empty: a self-signed certificate is generated into `<data_dir>/tls` at first start.'),
+    key_file: path('', 'PEM private key of `cert_file`. Set both or neither.'),
+  },
+  gateway: {
+    host: string('127.0.0.1', 'Address the gateway binds to for API traffic.'),
+    http_port: port(8280, 'HTTP port for API traffic (WSO2 default 8280).'),
+    https_port: port(8243, 'HTTPS port for API traffic (WSO2 default 8243).'),
+    labels: stringList(['Default'], 'Gateway environments this gateway serves: only revisions deployed to one of these are loaded.'),
+    workers: int(1, 'Number of worker processes serving API traffic.', { min: 1, max: 1024 }),
+  },
+  traffic_manager: {
+    host: string('127.0.0.1', 'Address the traffic manager\'s health and metrics endpoint binds to.'),
+    health_port: port(9611, 'Port of the traffic manager\'s health and metrics endpoint.'),
+  },
+  control_plane: {
+    url: url(
+      '',
+      'Base URL of the control plane\'s internal data API, used by the `gateway` and `traffic-manager` profiles (required there). A trailing `/` is removed.',
+      httpUrl,
+    ),
+  },
+  database: {
+    apim: database('apim (WSO2_AM_DB)', 'apim.db'),
+    shared: database('shared (WSO2_SHARED_DB)', 'shared.db'),
+  },
+  event_hub: {
+    type: oneOf(['in-process', 'nats'], 'in-process', 'Transport of the event hub: in this process only (all-in-one), or NATS JetStream (distributed).'),
+    servers: stringList([], 'NATS server URLs (`nats://host:4222` or `tls://host:4222`); at least one when `type = "nats"`. Credentials in a URL are redacted in logs.', {
+      protocols: ['nats:', 'tls:'],
+      redact: 'url-password',
+    }),
+    user: string('', 'NATS user name (with `password`).'),
+    password: secret('', 'NATS password (with `user`).'),
+    token: secret('', 'NATS authentication token.'),
+    creds_file: path('', 'NATS credentials file (JWT + NKey seed).'),
+    stream_prefix: string('gatehouse', 'Prefix of the JetStream stream and consumer names, so several installations can share one NATS cluster.'),
+  },
+  log: {
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'Least severe log level written.'),
+  },
+  shutdown: {
+    timeout_ms: durationMs(10_000, 'How long a stopping process waits for in-flight requests before closing connections.'),
+  },
+  admin: {
+    password: secret('', 'Password of the first admin user, used only when the database has no user yet. Empty: a random one is generated and printed once.'),
+  },
+  metrics: {
+    enabled: bool(true, 'Serve Prometheus metrics on `/metrics`.'),
+  },
+};
+
+/** The loaded config's type, derived from a schema tree (every level read-only). */
+export type ConfigOf<S> = { readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : ConfigOf<S[K]> };
+
+/** The loaded, validated, deeply frozen configuration. */
+export type GatehouseConfig = ConfigOf<typeof configSchema>;
+
+/** One schema leaf with the names it is set by. */
+export interface ConfigKey {
+  /** Dotted path: `database.apim.url`. */
+  readonly path: string;
+  /** `GATEHOUSE_DATABASE_APIM_URL`. */
+  readonly env: string;
+  /** `--database.apim.url`. */
+  readonly flag: string;
+  readonly setting: Setting<unknown>;
+}
+
+export function isSetting(node: unknown): node is Setting<unknown> {
+  return typeof node === 'object' && node !== null && typeof (node as { kind?: unknown }).kind === 'string' && 'description' in node;
+}
+
+export const ENV_PREFIX = 'GATEHOUSE_';
+
+export function envName(dottedPath: string): string {
+  return ENV_PREFIX + dottedPath.toUpperCase().replaceAll('.', '_');
+}
+
+function walk(node: Record<string, unknown>, prefix: string, out: ConfigKey[]): void {
+  for (const [name, child] of Object.entries(node)) {
+    const p = prefix ? `${prefix}.${name}` : name;
+    if (isSetting(child)) out.push({ path: p, env: envName(p), flag: `--${p}`, setting: child });
+    else walk(child as Record<string, unknown>, p, out);
+  }
+}
+
+/** Every key of `configSchema`, in schema order. */
+export const configKeys: readonly ConfigKey[] = (() => {
+  const out: ConfigKey[] = [];
+  walk(configSchema, '', out);
+  return Object.freeze(out);
+})();
+
+/** Dotted paths of the tables (`server`, `database.apim`), for unknown-key checks. */
+export const configGroups: ReadonlySet<string> = new Set(
+  configKeys.flatMap((k) => {
+    const parts = k.path.split('.');
+    return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('.'));
+  }),
+);
