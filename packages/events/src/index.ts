@@ -1,0 +1,4 @@
+export * from './types.ts';
+export * from './errors.ts';
+export { createEventHub, createInProcessBus, createInProcessHub, createNatsHub } from './hub.ts';
+export type { EventHubConfig } from './hub.ts';

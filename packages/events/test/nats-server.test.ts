@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos } from '@nats-io/transport-node';
+import { natsUrl, skipUnless, tempDir, uniqueName } from '@gatehouse/testing';
+import { Topics, createEventHub, createNatsHub } from '../src/index.ts';
+import type { EventHub } from '../src/index.ts';
+import { streamName } from '../src/transports/nats/hub.ts';
+import { captureLogger, collector } from './hub-suite.ts';
+import { ThrowawayNats, dropStreams, freePort, waitUntil } from './nats-helpers.ts';
+
+const skip = await skipUnless('nats');
+
+describe('nats hub: server restart', { skip }, () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let server: ThrowawayNats;
+  const hubs: EventHub[] = [];
+
+  before(async () => {
+    dir = await tempDir('gatehouse-nats-');
+    server = new ThrowawayNats(await freePort(), dir.path);
+    await server.start();
+  });
+  after(async () => {
+    await Promise.all(hubs.map((h) => h.close()));
+    await server.kill();
+    await dir.remove();
+  });
+
+  it('an ordered subscriber resumes after a restart: every seq exactly once, in order', async () => {
+    const logger = captureLogger();
+    const opts = { servers: [server.url], prefix: 'restart', reconnectTimeWaitMs: 50, logger };
+    const pub = await createNatsHub({ ...opts, source: 'publisher' });
+    const subHub = await createNatsHub({ ...opts, source: 'gateway', publishTimeoutMs: 300 });
+    hubs.push(pub, subHub);
+    const c = collector<number>();
+    await subHub.subscribe<number>(Topics.TokenRevocation, c.handler, { fromSeq: 1 });
+    const N = 25;
+    for (let i = 1; i <= N; i++) assert.equal((await pub.publish(Topics.TokenRevocation, 'token.revoked', i)).seq, i);
+    await c.until(N);
+
+    await server.kill();
+    await waitUntil(() => !pub.isConnected() && !subHub.isConnected(), 'both hubs to see the disconnect');
+    await assert.rejects(pub.ping(), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    await assert.rejects(pub.request('quota.lease', {}), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    // A publish during the outage waits (buffered, retried with the same Nats-Msg-Id) for the server.
+    const duringOutage = pub.publish(Topics.TokenRevocation, 'token.revoked', N + 1);
+    // ...up to publishTimeoutMs.
+    await assert.rejects(subHub.publish(Topics.Analytics, 'lost', {}), { code: 'EVENTS_ERR_PUBLISH_FAILED' });
+
+    await server.start();
+    await waitUntil(() => pub.isConnected() && subHub.isConnected(), 'both hubs to reconnect');
+    assert.equal((await duringOutage).seq, N + 1);
+    for (let i = N + 2; i <= 2 * N; i++) await pub.publish(Topics.TokenRevocation, 'token.revoked', i);
+    await c.until(2 * N, 15_000);
+    await pub.ping();
+
+    assert.deepEqual(c.seqs(), Array.from({ length: 2 * N }, (_, i) => i + 1));
+    assert.deepEqual(c.events.map((e) => e.payload), Array.from({ length: 2 * N }, (_, i) => i + 1));
+    assert.equal(await pub.lastSeq(Topics.TokenRevocation), 2 * N, 'the retried publish was stored once');
+    assert.ok(logger.warns.some((l) => l.msg?.includes('disconnected')), 'the disconnect was logged');
+  });
+});
+
+describe('nats hub: stream setup', { skip }, () => {
+  const prefixes: string[] = [];
+  const hubs: EventHub[] = [];
+  after(async () => {
+    await Promise.all(hubs.map((h) => h.close()));
+    await dropStreams(prefixes);
+  });
+
+  it('several hubs creating the streams at once all succeed; a changed limit updates them', async () => {
+    const prefix = uniqueName('ghev_conc');
+    prefixes.push(prefix);
+    const created = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => createNatsHub({ servers: [natsUrl()], prefix, source: `n${i}` })));
+    for (const r of created) if (r.status === 'fulfilled') hubs.push(r.value);
+    assert.deepEqual(created.map((r) => r.status), Array(6).fill('fulfilled'), String(created.map((r) => r.status === 'rejected' && r.reason.cause)));
+    const seqs = await Promise.all(hubs.map((h) => h.publish(Topics.Gateway, 'registered', {}).then((e) => e.seq)));
+    assert.deepEqual(seqs.sort(), [1, 2, 3, 4, 5, 6]);
+    const changed = await createNatsHub({ servers: [natsUrl()], prefix, streamMaxAgeMs: 3600_000 });
+    hubs.push(changed);
+    assert.equal(await changed.lastSeq(Topics.Gateway), 6, 'the update kept the events');
+
+    const nc = await connect({ servers: [natsUrl()] });
+    const info = await (await jetstreamManager(nc)).streams.info(streamName(prefix, Topics.Gateway));
+    await nc.close();
+    assert.equal(info.config.max_age, nanos(3600_000));
+    assert.deepEqual(info.config.subjects, [`${prefix}.events.gateway`]);
+    assert.equal(info.config.storage, 'file');
+  });
+
+  it('createEventHub builds the NATS transport from the event_hub config', async () => {
+    const prefix = uniqueName('ghev_cfg');
+    prefixes.push(prefix);
+    const hub = await createEventHub(
+      { type: 'nats', servers: [natsUrl()], user: '', password: '', token: '', creds_file: '', stream_prefix: prefix },
+      { source: 'gw-1' },
+    );
+    hubs.push(hub);
+    const e = await hub.publish(Topics.Gateway, 'heartbeat', {});
+    assert.deepEqual([e.seq, e.source], [1, 'gw-1']);
+  });
+});
+
+describe('nats hub: connection failures', { skip }, () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let server: ThrowawayNats;
+  const hubs: EventHub[] = [];
+
+  before(async () => {
+    dir = await tempDir('gatehouse-nats-auth-');
+    server = new ThrowawayNats(await freePort(), dir.path, ['--user', 'a', '--pass', 'b']);
+    await server.start();
+  });
+  after(async () => {
+    await Promise.all(hubs.map((h) => h.close()));
+    await server.kill();
+    await dir.remove();
+  });
+
+  it('wrong credentials reject with EVENTS_ERR_UNAVAILABLE quickly', async () => {
+    const started = Date.now();
+    await assert.rejects(createNatsHub({ servers: [server.url], user: 'a', pass: 'wrong', connectTimeoutMs: 2000 }), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    await assert.rejects(createNatsHub({ servers: [server.url], connectTimeoutMs: 2000 }), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+  });
+
+  it('the right credentials connect', async () => {
+    const hub = await createNatsHub({ servers: [server.url], user: 'a', pass: 'b', prefix: 'auth' });
+    hubs.push(hub);
+    await hub.ping();
+    assert.equal((await hub.publish(Topics.Notification, 'x', {})).seq, 1);
+  });
+
+  it('no server reachable rejects with EVENTS_ERR_UNAVAILABLE quickly', async () => {
+    const started = Date.now();
+    await assert.rejects(createNatsHub({ servers: [`nats://127.0.0.1:${await freePort()}`], connectTimeoutMs: 1000 }), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    assert.ok(Date.now() - started < 3000);
+  });
+});
