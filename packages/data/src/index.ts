@@ -1,0 +1,13 @@
+export { DataErrors, isRetryable } from './errors.ts';
+export type { DataError, DataErrorCode } from './errors.ts';
+export { openDatabases } from './databases.ts';
+export type { Databases, DatabaseOptions, MigrationReport, OpenDatabasesOptions, DataLogger, DialectName } from './databases.ts';
+export { apimMigrations, sharedMigrations, migrationTables } from './migrations/index.ts';
+export { hashPassword, verifyPassword, needsRehash, DEFAULT_SCRYPT_PARAMS } from './passwords.ts';
+export type { ScryptParams } from './passwords.ts';
+export { createRepositories } from './repositories/index.ts';
+export type * from './repositories/index.ts';
+export { seedDefaults, ADMIN_USERNAME, DEFAULT_ROLES, DEFAULT_GATEWAY_VHOST } from './seed.ts';
+export type { SeedOptions, SeedResult } from './seed.ts';
+export { UserStatus, TenantStatus } from './schema.ts';
+export type * from './schema.ts';
