@@ -18,6 +18,8 @@ export interface ErrorSpec {
   readonly wso2Code?: number;
   /** Default human-readable message. */
   readonly message: string;
+  /** Whether the message may reach the caller; defaults to `status < 500`. */
+  readonly expose?: boolean;
 }
 
 export interface ErrorDetail {
@@ -47,7 +49,7 @@ export class GatehouseError<C extends string = string> extends Error {
     this.code = code;
     this.status = spec.status;
     this.wso2Code = spec.wso2Code ?? spec.status;
-    this.expose = spec.status < 500;
+    this.expose = spec.expose ?? spec.status < 500;
     this.description = options.description;
     this.details = options.details ?? [];
   }
@@ -109,6 +111,6 @@ export const CoreErrors = defineErrors({
   CORE_ERR_VALIDATION: { status: 400, wso2Code: 900400, message: 'The request is not valid' },
   CORE_ERR_NOT_FOUND: { status: 404, wso2Code: 900404, message: 'The requested resource was not found' },
   CORE_ERR_INTERNAL: { status: 500, wso2Code: 900500, message: 'Internal server error' },
-  CORE_ERR_NOT_IMPLEMENTED: { status: 501, wso2Code: 900501, message: 'This component is not implemented yet' },
-  CORE_ERR_UNAVAILABLE: { status: 503, wso2Code: 900503, message: 'A dependency of this service is unavailable' },
+  CORE_ERR_NOT_IMPLEMENTED: { status: 501, wso2Code: 900501, message: 'This component is not implemented yet', expose: true },
+  CORE_ERR_UNAVAILABLE: { status: 503, wso2Code: 900503, message: 'A dependency of this service is unavailable', expose: true },
 });

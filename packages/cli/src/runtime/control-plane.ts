@@ -1,0 +1,91 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { CoreErrors, isGatehouseError } from '@gatehouse/core';
+import type { Component } from './components.ts';
+import type { Health } from './health.ts';
+import { createListenerServer, drain, listen, type Listener, type ListenSpec } from './listeners.ts';
+import type { Logger } from './logger.ts';
+import type { TlsMaterial } from './tls.ts';
+
+export interface ControlPlaneOptions {
+  readonly host: string;
+  readonly httpsPort: number;
+  readonly httpPort: number;
+  readonly tls: TlsMaterial;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly health: Health;
+  readonly components: readonly Component[];
+  readonly bodyLimit?: number;
+}
+
+export interface ControlPlaneServer {
+  readonly app: FastifyInstance;
+  start(): Promise<Listener[]>;
+  stop(deadlineMs: number): Promise<void>;
+}
+
+/**
+ * The control plane's server: one fastify app answering on HTTPS (9443) and HTTP (9763), as
+ * WSO2's servlet ports do. The second listener shares the app's router through serverFactory.
+ */
+export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlaneServer> {
+  const httpsSpec: ListenSpec = { host: options.host, port: options.httpsPort, tls: options.tls };
+  const httpSpec: ListenSpec = { host: options.host, port: options.httpPort };
+  let httpServer: Server | undefined;
+  const app = fastify({
+    loggerInstance: options.logger.child({ component: 'control-plane' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
+    return503OnClosing: true,
+    serverFactory: (handler) => {
+      httpServer = createListenerServer(httpSpec, handler) as Server;
+      return createListenerServer(httpsSpec, handler);
+    },
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    if (isGatehouseError(err)) {
+      if (!err.expose) request.log.error({ err }, 'request failed');
+      return reply.code(err.status).send(err.toWso2Body());
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(500).send(CoreErrors.create('CORE_ERR_INTERNAL').toWso2Body());
+    }
+    // fastify's own client errors (bad JSON, body too large, unsupported media type).
+    return reply.code(status).send({ code: status, message: err.message, description: err.message, moreInfo: '', error: [] });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(CoreErrors.create('CORE_ERR_NOT_FOUND', { description: `No resource at ${request.method} ${request.url.split('?', 1)[0]}` }).toWso2Body()),
+  );
+
+  app.get('/health/live', async () => ({ status: 'UP' }));
+  app.get('/health/ready', async (_request, reply) => {
+    const report = await options.health.readiness();
+    return reply.code(report.status === 'UP' ? 200 : 503).send(report);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
+
+  for (const component of options.components) {
+    if (component.routes) await app.register(async (scope) => component.routes?.(scope));
+  }
+
+  let listeners: Listener[] = [];
+  return {
+    app,
+    async start() {
+      await app.ready();
+      const https = await listen(app.server as Server, httpsSpec);
+      const http = await listen(httpServer ?? createHttpServer(), httpSpec);
+      listeners = [https, http];
+      return listeners;
+    },
+    async stop(deadlineMs) {
+      await Promise.all(listeners.map((l) => drain(l.server, deadlineMs)));
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { CoreErrors, type ComponentName } from '@gatehouse/core';
+import type { Component, ComponentFactory } from './components.ts';
+import { Health, sendJson, serveOps } from './health.ts';
+import { createListenerServer, drain, listen, type Listener } from './listeners.ts';
+
+/**
+ * Stand-ins for components whose issues are not done yet. They are real members of their profile
+ * (ports, health, shutdown) and answer 501 with WSO2's error shape on the paths they will own.
+ */
+export function controlPlanePlaceholder(name: ComponentName, prefixes: readonly string[]): ComponentFactory {
+  return async () => ({
+    name,
+    routes(app) {
+      const reply501 = async (_req: unknown, reply: { code(n: number): { send(b: unknown): unknown } }) =>
+        reply.code(501).send(CoreErrors.create('CORE_ERR_NOT_IMPLEMENTED', { description: `The ${name} component is not implemented yet` }).toWso2Body());
+      for (const prefix of prefixes) {
+        app.all(prefix, reply501);
+        app.all(`${prefix}/*`, reply501);
+      }
+    },
+  });
+}
+
+function notImplemented(name: ComponentName) {
+  return CoreErrors.create('CORE_ERR_NOT_IMPLEMENTED', { description: `The ${name} component is not implemented yet` }).toWso2Body();
+}
+
+export const gatewayPlaceholder: ComponentFactory = async (config, deps) => {
+  const health = new Health();
+  health.add({ name: 'event-hub', check: () => deps.hub.ping() });
+  const handler = (req: Parameters<typeof serveOps>[0], res: Parameters<typeof serveOps>[1]) => {
+    if (!serveOps(req, res, health, deps.metrics)) sendJson(res, 501, notImplemented('gateway'));
+  };
+  const specs = [
+    { host: config.gateway.host, port: config.gateway.http_port },
+    { host: config.gateway.host, port: config.gateway.https_port, tls: deps.tls },
+  ];
+  let listeners: Listener[] = [];
+  const component: Component = {
+    name: 'gateway',
+    async start() {
+      listeners = await Promise.all(specs.map((spec) => listen(createListenerServer(spec, handler), spec)));
+    },
+    async stop() {
+      health.startDraining();
+      await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
+    },
+    urls: () => listeners.map((l) => `gateway ${l.url}`),
+  };
+  return component;
+};
+
+export const trafficManagerPlaceholder: ComponentFactory = async (config, deps) => {
+  const health = new Health();
+  health.add({ name: 'event-hub', check: () => deps.hub.ping() });
+  const spec = { host: config.traffic_manager.host, port: config.traffic_manager.health_port };
+  let listener: Listener | undefined;
+  return {
+    name: 'traffic-manager',
+    async start() {
+      listener = await listen(
+        createListenerServer(spec, (req, res) => {
+          if (!serveOps(req, res, health, deps.metrics)) sendJson(res, 404, CoreErrors.create('CORE_ERR_NOT_FOUND').toWso2Body());
+        }),
+        spec,
+      );
+    },
+    async stop() {
+      health.startDraining();
+      if (listener) await drain(listener.server, config.shutdown.timeout_ms);
+    },
+    urls: () => (listener ? [`traffic-manager health ${listener.url}/health/ready`] : []),
+  };
+};

@@ -1,0 +1,220 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePorts, httpCall, spawnNode, tempDir, type Spawned } from '@gatehouse/testing';
+
+const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+
+/** The environment of a child: this one's, without the variables a developer may have set. */
+function childEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GATEHOUSE_') || k.startsWith('GATEHOUSE_TEST_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+async function allInOneFlags(dataDir: string): Promise<{ flags: string[]; ports: Record<string, number> }> {
+  const [https, http, gw, gws, tm] = await freePorts(5);
+  const ports = { https, http, gw, gws, tm };
+  return {
+    ports,
+    flags: [
+      '--data-dir', dataDir,
+      '--server.https_port', String(https),
+      '--server.http_port', String(http),
+      '--gateway.http_port', String(gw),
+      '--gateway.https_port', String(gws),
+      '--traffic_manager.health_port', String(tm),
+      '--log.level', 'warn',
+    ],
+  };
+}
+
+describe('gatehouse start (all-in-one)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let proc: Spawned | undefined;
+  let ports: Record<string, number>;
+  let flags: string[];
+  let ca: string;
+
+  before(async () => {
+    dir = await tempDir();
+    ({ flags, ports } = await allInOneFlags(join(dir.path, 'data')));
+  });
+  after(async () => {
+    proc?.kill('SIGKILL');
+    await dir.remove();
+  });
+
+  it('starts on a fresh data directory, creates the admin with a generated password printed once', async () => {
+    proc = spawnNode([bin, 'start', ...flags], { env: childEnv() });
+    await proc.waitFor('Gatehouse is running');
+    const out = proc.stderr();
+    assert.match(out, /created user "admin" with this generated password/);
+    const password = /generated password[^\n]*\n\s+(\S+)/.exec(out)?.[1];
+    assert.ok(password && password.length >= 20, 'a generated password of at least 20 characters');
+    assert.doesNotMatch(proc.stdout(), new RegExp(password), 'the password never goes to the JSON logs');
+    for (const f of ['apim.db', 'shared.db', 'tls/self-signed-cert.pem', 'tls/self-signed-key.pem']) {
+      assert.ok(existsSync(join(dir.path, 'data', f)), `${f} exists`);
+    }
+    ca = readFileSync(join(dir.path, 'data', 'tls', 'self-signed-cert.pem'), 'utf8');
+  });
+
+  it('answers health on the control plane (HTTPS with the generated certificate, and HTTP)', async () => {
+    for (const url of [`https://127.0.0.1:${ports.https}`, `http://127.0.0.1:${ports.http}`]) {
+      const live = await httpCall(`${url}/health/live`, { ca });
+      assert.equal(live.status, 200);
+      const ready = await httpCall(`${url}/health/ready`, { ca });
+      assert.equal(ready.status, 200, ready.text);
+      const report = ready.json<{ status: string; checks: { name: string; status: string }[] }>();
+      assert.equal(report.status, 'UP');
+      assert.deepEqual(report.checks.map((c) => c.name).sort(), ['databases', 'event-hub']);
+    }
+  });
+
+  it('serves Prometheus metrics with the node and profile labels', async () => {
+    const res = await httpCall(`http://127.0.0.1:${ports.http}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /text\/plain/);
+    assert.match(res.text, /gatehouse_component_up\{component="gateway",node="[^"]+",profile="all-in-one"\} 1/);
+    assert.match(res.text, /gatehouse_process_resident_memory_bytes/);
+  });
+
+  it('answers components not built yet with 501 in WSO2 error shape, unknown paths with 404', async () => {
+    const res = await httpCall(`http://127.0.0.1:${ports.http}/api/am/publisher/v4/apis`);
+    assert.equal(res.status, 501);
+    const body = res.json<{ code: number; message: string; description: string }>();
+    assert.equal(typeof body.code, 'number');
+    assert.match(body.description, /publisher/);
+    const missing = await httpCall(`http://127.0.0.1:${ports.http}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json<{ code: number }>().code, 900404);
+  });
+
+  it('listens on the gateway and traffic manager ports', async () => {
+    assert.equal((await httpCall(`http://127.0.0.1:${ports.gw}/health/live`)).status, 200);
+    assert.equal((await httpCall(`https://127.0.0.1:${ports.gws}/health/ready`, { ca })).status, 200);
+    assert.equal((await httpCall(`http://127.0.0.1:${ports.tm}/health/ready`)).status, 200);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const running = proc as Spawned;
+    running.kill('SIGTERM');
+    assert.equal(await running.exited, 0);
+  });
+
+  it('starts again on the same data, keeping the admin and printing no password', async () => {
+    proc = spawnNode([bin, 'start', ...flags], { env: childEnv() });
+    await proc.waitFor('Gatehouse is running');
+    assert.doesNotMatch(proc.stderr(), /generated password/);
+    assert.equal((await httpCall(`https://127.0.0.1:${ports.https}/health/ready`, { ca })).status, 200);
+    proc.kill('SIGTERM');
+    assert.equal(await proc.exited, 0);
+  });
+});
+
+describe('gatehouse start with bad configuration', () => {
+  it('lists every problem in one message, exits 2, and writes nothing', async () => {
+    const dir = await tempDir();
+    try {
+      const dataDir = join(dir.path, 'data');
+      const toml = join(dir.path, 'gatehouse.toml');
+      writeFileSync(toml, '[server]\nhtps_port = 9443\n\n[log]\nlevel = 42\n');
+      const proc = spawnNode([bin, 'start', '--config', toml, '--data-dir', dataDir, '--no-such-flag', 'x'], {
+        env: childEnv({ GATEHOUSE_SHUTDOWN_TIMEOUT_MS: 'soon' }),
+      });
+      assert.equal(await proc.exited, 2);
+      const err = proc.stderr();
+      assert.match(err, /server\.htps_port/);
+      assert.match(err, /log\.level/);
+      assert.match(err, /GATEHOUSE_SHUTDOWN_TIMEOUT_MS/);
+      assert.match(err, /no-such-flag/);
+      assert.equal(existsSync(dataDir), false, 'nothing written to the data directory');
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('reports an unreachable PostgreSQL as a problem, exits 2, and writes nothing', async () => {
+    const dir = await tempDir();
+    try {
+      const dataDir = join(dir.path, 'data');
+      const url = 'postgres://postgres@127.0.0.1:1/nowhere';
+      const proc = spawnNode(
+        [bin, 'start', '--data-dir', dataDir, '--database.apim.type', 'postgres', '--database.apim.url', url, '--database.shared.type', 'postgres', '--database.shared.url', url],
+        { env: childEnv() },
+      );
+      assert.equal(await proc.exited, 2);
+      assert.match(proc.stderr(), /database/);
+      assert.match(proc.stderr(), /127\.0\.0\.1:1/);
+      assert.equal(existsSync(dataDir), false, 'nothing written to the data directory');
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe('gatehouse profiles without a database', () => {
+  for (const profile of ['gateway', 'traffic-manager'] as const) {
+    it(`${profile} starts with no database and creates no database file`, async () => {
+      const dir = await tempDir();
+      const dataDir = join(dir.path, 'data');
+      const { flags, ports } = await allInOneFlags(dataDir);
+      const proc = spawnNode([bin, 'start', '--profile', profile, '--control-plane', 'https://127.0.0.1:9443', ...flags], { env: childEnv() });
+      try {
+        await proc.waitFor('Gatehouse is running');
+        const port = profile === 'gateway' ? ports.gw : ports.tm;
+        assert.equal((await httpCall(`http://127.0.0.1:${port}/health/ready`)).status, 200);
+        assert.equal(existsSync(join(dataDir, 'apim.db')), false);
+        assert.equal(existsSync(join(dataDir, 'shared.db')), false);
+        const cp = await httpCall(`http://127.0.0.1:${ports.http}/health/live`).catch((e: Error) => e);
+        assert.ok(cp instanceof Error, 'no control plane listener in this profile');
+        proc.kill('SIGTERM');
+        assert.equal(await proc.exited, 0);
+      } finally {
+        proc.kill('SIGKILL');
+        await dir.remove();
+      }
+    });
+  }
+});
+
+describe('gatehouse commands', () => {
+  it('--help explains commands and profiles, exit 0', async () => {
+    const proc = spawnNode([bin, '--help']);
+    assert.equal(await proc.exited, 0);
+    assert.match(proc.stdout(), /gatehouse start/);
+    assert.match(proc.stdout(), /traffic-manager/);
+  });
+
+  it('migrate brings a fresh database up to date, then reports nothing to do', async () => {
+    const dir = await tempDir();
+    try {
+      const args = [bin, 'migrate', '--data-dir', join(dir.path, 'data')];
+      const first = spawnNode(args, { env: childEnv() });
+      assert.equal(await first.exited, 0, first.stderr());
+      assert.match(first.stdout(), /apim: applied/);
+      assert.match(first.stdout(), /shared: applied/);
+      const second = spawnNode(args, { env: childEnv() });
+      assert.equal(await second.exited, 0, second.stderr());
+      assert.match(second.stdout(), /apim: up to date/);
+      assert.match(second.stdout(), /shared: up to date/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('config check prints the effective configuration with secrets hidden', async () => {
+    const proc = spawnNode([bin, 'config', 'check', '--admin.password', 'very-secret-value'], { env: childEnv() });
+    assert.equal(await proc.exited, 0, proc.stderr());
+    assert.doesNotMatch(proc.stdout(), /very-secret-value/);
+    const config = JSON.parse(proc.stdout()) as { server: { https_port: number } };
+    assert.equal(config.server.https_port, 9443);
+  });
+
+  it('an unknown command exits 2 with a hint', async () => {
+    const proc = spawnNode([bin, 'strat']);
+    assert.equal(await proc.exited, 2);
+    assert.match(proc.stderr(), /gatehouse --help/);
+  });
+});
