@@ -141,7 +141,7 @@ describe('gatehouse start with bad configuration', () => {
       const dataDir = join(dir.path, 'data');
       const url = 'postgres://postgres@127.0.0.1:1/nowhere';
       const proc = spawnNode(
-        [bin, 'start', '--data-dir', dataDir, '--database.apim.type', 'postgres', '--database.apim.url', url, '--database.shared.type', 'postgres', '--database.shared.url', url],
+        [bin, 'start', '--data-dir', dataDir, '--database.apim.type', 'postgres', '--database.apim.url', url, '--database.shared.type', 'postgres', '--database.shared.url', url, '--security.secret', 'a-server-secret-of-at-least-32-characters'],
         { env: childEnv() },
       );
       assert.equal(await proc.exited, 2);

@@ -299,18 +299,20 @@ describe('secrets', () => {
     GATEHOUSE_DATABASE_APIM_URL: 'postgres://gh:pg-secret@db:5432/apim?sslmode=require',
     GATEHOUSE_DATABASE_SHARED_TYPE: 'postgres',
     GATEHOUSE_DATABASE_SHARED_URL: 'postgresql://db/shared?user=gh&password=pg-secret2',
+    GATEHOUSE_SECURITY_SECRET: 'server-secret-value-that-is-long-enough-0123',
   };
 
   it('describeConfig replaces secrets and URL passwords', () => {
     const c = loadConfig({ cwd: dir(), env });
     const d = describeConfig(c);
     assert.equal(d.admin.password, '***');
+    assert.equal(d.security.secret, '***');
     assert.equal(d.event_hub.token, '***');
     assert.equal(d.event_hub.password, ''); // unset stays visibly unset
     assert.deepEqual(d.event_hub.servers, ['nats://u:***@a:4222', 'nats://b:4222']);
     assert.equal(d.database.apim.url, 'postgres://gh:***@db:5432/apim?sslmode=require');
     assert.equal(d.database.shared.url, 'postgresql://db/shared?user=gh&password=***');
-    assert.doesNotMatch(JSON.stringify(d), /hunter2|tok-secret|natspw|pg-secret/);
+    assert.doesNotMatch(JSON.stringify(d), /hunter2|tok-secret|natspw|pg-secret|server-secret-value/);
     // the original is untouched
     assert.equal(c.admin.password, 'hunter2-admin');
     assert.equal(c.database.apim.url, env.GATEHOUSE_DATABASE_APIM_URL);
@@ -340,19 +342,32 @@ describe('secrets', () => {
 });
 
 describe('checks across keys', () => {
+  const secret40 = 'a-server-secret-of-at-least-32-characters';
   const check = (env: Record<string, string>, argv: string[] = []) =>
     problemsOf(() => loadConfig({ cwd: dir(), env, argv })).map((p) => `${p.path} [${p.source}]: ${p.message}`);
 
   it('postgres needs a postgres URL, and a URL needs postgres', () => {
-    assert.deepEqual(check({ GATEHOUSE_DATABASE_APIM_TYPE: 'postgres' }), [
+    assert.deepEqual(check({ GATEHOUSE_DATABASE_APIM_TYPE: 'postgres', GATEHOUSE_SECURITY_SECRET: secret40 }), [
       'database.apim.url [GATEHOUSE_DATABASE_APIM_TYPE]: a postgres:// or postgresql:// URL is required when `database.apim.type` is "postgres"',
     ]);
     assert.deepEqual(check({ GATEHOUSE_DATABASE_SHARED_URL: 'postgres://db/x' }), [
       'database.shared.url [GATEHOUSE_DATABASE_SHARED_URL]: is set but `database.shared.type` is "sqlite"; set `database.shared.type = "postgres"` to use it, or remove the URL',
     ]);
-    assert.deepEqual(check({ GATEHOUSE_DATABASE_APIM_TYPE: 'postgres', GATEHOUSE_DATABASE_APIM_URL: 'http://db/x' }), [
+    assert.deepEqual(check({ GATEHOUSE_DATABASE_APIM_TYPE: 'postgres', GATEHOUSE_DATABASE_APIM_URL: 'http://db/x', GATEHOUSE_SECURITY_SECRET: secret40 }), [
       'database.apim.url [GATEHOUSE_DATABASE_APIM_URL]: expected a postgres:// or postgresql:// URL, got "http://db/x"',
     ]);
+  });
+
+  it('a PostgreSQL install needs a shared server secret of at least 32 characters', () => {
+    const pg = { GATEHOUSE_DATABASE_APIM_TYPE: 'postgres', GATEHOUSE_DATABASE_APIM_URL: 'postgres://db/a' };
+    assert.deepEqual(check(pg), [
+      'security.secret [default]: is required when a database is PostgreSQL: every replica must share it (e.g. `openssl rand -base64 48`)',
+    ]);
+    assert.deepEqual(check({ ...pg, GATEHOUSE_SECURITY_SECRET: 'too-short' }), [
+      'security.secret [GATEHOUSE_SECURITY_SECRET]: must be at least 32 characters (e.g. `openssl rand -base64 48`)',
+    ]);
+    assert.equal(loadConfig({ cwd: dir(), env: { ...pg, GATEHOUSE_SECURITY_SECRET: secret40 } }).security.secret, secret40);
+    assert.equal(loadConfig({ cwd: dir(), env: {} }).security.secret, '', 'SQLite: the CLI generates one into the data directory');
   });
 
   it('gateway and traffic-manager need no database but need control_plane.url', () => {
@@ -415,6 +430,7 @@ describe('every key', () => {
     switch (s.kind) {
       case 'string':
         if (s.protocols) return `${s.protocols.at(-1)}//user@host-${i}.example:${1000 + i}`;
+        if (s.redact === 'secret') return `secret-value-${i}-`.padEnd(40, 'x');
         return s.isPath ? `rel/file-${i}` : `value-${i}`;
       case 'int':
         return String(s.min === 0 && s.max === 65535 ? 20000 + i : (s.min ?? 0) + 3);
@@ -439,13 +455,14 @@ describe('every key', () => {
         return k.setting.isPath ? resolve(cwd, text) : text;
     }
   }
+  const serverSecret = 'a-shared-server-secret-of-40-characters!';
   /** Other keys a key needs to pass the checks across keys. */
   const companions: Record<string, Record<string, string>> = {
     profile: { 'control_plane.url': 'https://cp' },
-    'database.apim.type': { 'database.apim.url': 'postgres://db/a' },
-    'database.apim.url': { 'database.apim.type': 'postgres' },
-    'database.shared.type': { 'database.shared.url': 'postgres://db/s' },
-    'database.shared.url': { 'database.shared.type': 'postgres' },
+    'database.apim.type': { 'database.apim.url': 'postgres://db/a', 'security.secret': serverSecret },
+    'database.apim.url': { 'database.apim.type': 'postgres', 'security.secret': serverSecret },
+    'database.shared.type': { 'database.shared.url': 'postgres://db/s', 'security.secret': serverSecret },
+    'database.shared.url': { 'database.shared.type': 'postgres', 'security.secret': serverSecret },
     'event_hub.type': { 'event_hub.servers': 'nats://n:4222' },
     'event_hub.servers': { 'event_hub.type': 'nats' },
     'event_hub.user': { 'event_hub.password': 'p' },

@@ -332,6 +332,15 @@ function crossCheck(values: Map<string, Entry>, invalid: ReadonlySet<string>, pr
 
   if (v<string>('data_dir') === '') add('data_dir', src('data_dir'), 'must not be empty');
 
+  if (usesDatabase && ok('security.secret')) {
+    const serverSecret = v<string>('security.secret');
+    if (serverSecret !== '' && serverSecret.length < 32) {
+      add('security.secret', src('security.secret'), 'must be at least 32 characters (e.g. `openssl rand -base64 48`)');
+    } else if (serverSecret === '' && ['apim', 'shared'].some((db) => v(`database.${db}.type`) === 'postgres')) {
+      add('security.secret', src('security.secret'), 'is required when a database is PostgreSQL: every replica must share it (e.g. `openssl rand -base64 48`)');
+    }
+  }
+
   if (usesDatabase) {
     for (const db of ['apim', 'shared']) {
       const type = `database.${db}.type`;

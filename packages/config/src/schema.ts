@@ -167,6 +167,9 @@ export const configSchema = {
   shutdown: {
     timeout_ms: durationMs(10_000, 'How long a stopping process waits for in-flight requests before closing connections.'),
   },
+  security: {
+    secret: secret('', 'Server secret (at least 32 characters): keys the HMAC under which client secrets and API keys are stored, and encrypts signing keys and backend credentials at rest. Must be the same on every control-plane replica. Empty: generated once into `<data_dir>/server-secret` (all-in-one on SQLite only; required when a database is PostgreSQL).'),
+  },
   admin: {
     password: secret('', 'Password of the first admin user, used only when the database has no user yet. Empty: a random one is generated and printed once.'),
   },

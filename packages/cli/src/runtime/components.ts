@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Clock, ComponentName, ProfileName } from '@gatehouse/core';
+import type { Clock, ComponentName, ProfileName, ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { Databases, Repositories } from '@gatehouse/data';
 import type { EventHub } from '@gatehouse/events';
@@ -15,6 +15,8 @@ export interface ComponentDeps {
   readonly clock: Clock;
   readonly hub: EventHub;
   readonly tls: TlsMaterial;
+  /** HMAC and sealing keys derived from `security.secret` (present in profiles with databases). */
+  readonly keys?: ServerKeys;
   /** Present only in profiles that host a control-plane component (never in gateway or traffic-manager). */
   readonly databases?: Databases;
   readonly repositories?: Repositories;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { systemClock, type ProfileName } from '@gatehouse/core';
+import { createServerKeys, systemClock, type ProfileName, type ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
 import { createRepositories, openDatabases, seedDefaults, type Databases, type DatabaseOptions, type Repositories } from '@gatehouse/data';
 import { createEventHub, type EventHub } from '@gatehouse/events';
@@ -11,7 +11,7 @@ import { Health } from './health.ts';
 import { componentLoaders } from './loaders.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { componentGauges, createMetrics } from './metrics.ts';
-import { loadOrCreateTls } from './tls.ts';
+import { loadOrCreateServerSecret, loadOrCreateTls } from './tls.ts';
 
 /** A problem found before anything was written: reported like a config problem, exit code 2. */
 export class StartupError extends Error {
@@ -28,6 +28,8 @@ export interface RunningNode {
   readonly profile: ProfileName;
   readonly logger: Logger;
   readonly urls: readonly string[];
+  /** The control plane's base URLs (actual ports, also when configured as 0), when this profile has one. */
+  readonly controlPlaneUrls: { readonly https: string; readonly http: string } | undefined;
   /** Set when this start created the first admin with a generated password (printed once). */
   readonly generatedAdminPassword: string | undefined;
   readonly startupMs: number;
@@ -103,11 +105,13 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
     });
     if (tls.source === 'generated') logger.warn({ dir: `${dataDir}/tls` }, 'generated a self-signed certificate; configure tls.cert_file and tls.key_file for production');
 
-    // 3. Schema and first-start data.
+    // 3. Schema, secrets and first-start data.
+    let keys: ServerKeys | undefined;
     let repositories: Repositories | undefined;
     let generatedAdminPassword: string | undefined;
     if (databases) {
       const dbs = databases;
+      keys = createServerKeys(config.security.secret || (await loadOrCreateServerSecret(dataDir)));
       await dbs.migrate(); // logs what it applied
       repositories = createRepositories(dbs);
       const seeded = await seedDefaults(repositories, { adminPassword: config.admin.password || undefined });
@@ -119,7 +123,7 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
     health.add({ name: 'event-hub', check: () => eventHub.ping() });
 
     // 4. Components, loaded lazily by profile.
-    const deps: ComponentDeps = { nodeId, logger, metrics, clock: systemClock, hub: eventHub, tls, databases, repositories };
+    const deps: ComponentDeps = { nodeId, logger, metrics, clock: systemClock, hub: eventHub, tls, keys, databases, repositories };
     const components: Component[] = [];
     for (const name of profileComponents[profile]) {
       const factory = await componentLoaders[name]();
@@ -132,6 +136,7 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
     // 5. Listeners last: a ready port means a ready process.
     let controlPlane: ControlPlaneServer | undefined;
     const urls: string[] = [];
+    let controlPlaneUrls: RunningNode['controlPlaneUrls'];
     if (usesDatabases) {
       controlPlane = await createControlPlane({
         host: config.server.host,
@@ -143,7 +148,9 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
         health,
         components,
       });
-      for (const l of await controlPlane.start()) urls.push(`control plane ${l.url}`);
+      const [https, http] = await controlPlane.start();
+      controlPlaneUrls = { https: https.url, http: http.url };
+      urls.push(`control plane ${https.url}`, `control plane ${http.url}`);
     }
     for (const component of components) {
       await component.start?.();
@@ -160,6 +167,7 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
       profile,
       logger,
       urls,
+      controlPlaneUrls,
       generatedAdminPassword,
       startupMs,
       databases,

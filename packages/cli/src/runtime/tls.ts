@@ -1,5 +1,5 @@
-import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
+import { link, mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 
 export interface TlsMaterial {
@@ -63,4 +63,28 @@ export async function loadOrCreateTls(options: { certFile: string; keyFile: stri
     return { cert, key, source: 'existing-generated' };
   }
   return { cert: pems.cert, key: pems.private, source: 'generated' };
+}
+
+/**
+ * The server secret of an all-in-one install: generated once (384 random bits) into
+ * `<dataDir>/server-secret`, readable by the owner only. Created under a temporary name and
+ * hard-linked into place, so two processes starting together end up with the same one.
+ */
+export async function loadOrCreateServerSecret(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'server-secret');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const staging = `${path}.${process.pid}.tmp`;
+  await writeFile(staging, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  try {
+    await link(staging, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await rm(staging, { force: true });
+  }
+  return (await readFile(path, 'utf8')).trim();
 }
