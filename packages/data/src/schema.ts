@@ -1,3 +1,6 @@
+import type { AdminApimTables, AdminSharedTables } from './schema/admin.ts';
+import type { KeyManagerApimTables, KeyManagerSharedTables } from './schema/key-manager.ts';
+import type { PublisherApimTables, PublisherSharedTables } from './schema/publisher.ts';
 /**
  * Row types of the two databases, as kysely sees them. Column names are snake_case as stored;
  * repositories map rows to camelCase domain objects. Timestamps are epoch milliseconds (bigint
@@ -47,7 +50,7 @@ export interface UserRolesTable {
 }
 
 /** The shared database (WSO2_SHARED_DB): users, roles, tenants, later the API metadata registry. */
-export interface SharedSchema {
+export interface SharedSchema extends KeyManagerSharedTables, PublisherSharedTables, AdminSharedTables {
   tenants: TenantsTable;
   users: UsersTable;
   roles: RolesTable;
@@ -78,7 +81,7 @@ export interface SystemSettingsTable {
 }
 
 /** The apim database (WSO2_AM_DB): everything that is not users, roles, tenants or the registry. */
-export interface ApimSchema {
+export interface ApimSchema extends KeyManagerApimTables, PublisherApimTables, AdminApimTables {
   gateway_environments: GatewayEnvironmentsTable;
   system_settings: SystemSettingsTable;
 }

@@ -4,18 +4,35 @@ import { DataErrors } from '../errors.ts';
 import * as apim0001 from './apim/0001_gateway_environments.ts';
 import * as apim0002 from './apim/0002_system_settings.ts';
 import * as shared0001 from './shared/0001_tenants_users_roles.ts';
+import { adminMigrations } from './admin.ts';
+import { keyManagerMigrations } from './key-manager.ts';
+import { publisherMigrations } from './publisher.ts';
 
 /**
  * The migration sets, one per database, imported statically (no directory scan, so bundling and
  * type stripping see them). Names sort in order of application; never rename or edit an applied one.
+ * Each component keeps its own migrations in ./<component>.ts, numbered in its own range:
+ *
+ * | area        | apim      | shared    |
+ * |-------------|-----------|-----------|
+ * | foundation  | 0001-0002 | 0001      |
+ * | key-manager | 0100-0199 | 0100-0199 |
+ * | publisher   | 0200-0299 | 0200-0299 |
+ * | admin       | 0300-0399 | 0300-0399 |
  */
 export const apimMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_gateway_environments': apim0001,
   '0002_system_settings': apim0002,
+  ...keyManagerMigrations.apim,
+  ...publisherMigrations.apim,
+  ...adminMigrations.apim,
 });
 
 export const sharedMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_tenants_users_roles': shared0001,
+  ...keyManagerMigrations.shared,
+  ...publisherMigrations.shared,
+  ...adminMigrations.shared,
 });
 
 export type DatabaseRole = 'apim' | 'shared';

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+
+/**
+ * The key-manager component's migrations, merged into the apim and shared sets by ./index.ts.
+ * Names sort in order of application across all areas; see ./index.ts for the number ranges.
+ */
+export const keyManagerMigrations: { readonly apim: Readonly<Record<string, Migration>>; readonly shared: Readonly<Record<string, Migration>> } = {
+  apim: {},
+  shared: {},
+};
