@@ -14,3 +14,4 @@ it('startTestNode runs a control plane in this process on OS-chosen ports, and c
     await node.close();
   }
 });
+

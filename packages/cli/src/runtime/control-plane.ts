@@ -55,6 +55,19 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       request.log.error({ err }, 'request failed');
       return reply.code(500).send(CoreErrors.create('CORE_ERR_INTERNAL').toWso2Body());
     }
+    // A route schema rejected the request: WSO2's 400 with one entry per field.
+    const validation = (err as { validation?: { instancePath?: string; params?: Record<string, unknown>; message?: string }[]; validationContext?: string }).validation;
+    if (validation) {
+      const where = (err as { validationContext?: string }).validationContext ?? 'body';
+      const details = validation.map((v) => {
+        const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
+        const path = `${where}${v.instancePath ?? ''}`.replaceAll('/', '.') + (extra ? `.${String(extra)}` : '');
+        return { field: path, message: v.message ?? 'is not valid' };
+      });
+      return reply.code(400).send(
+        CoreErrors.create('CORE_ERR_VALIDATION', { message: 'Bad Request', description: details.map((d) => `${d.field}: ${d.message}`).join('; '), details }).toWso2Body(),
+      );
+    }
     // fastify's own client errors (bad JSON, body too large, unsupported media type).
     return reply.code(status).send({ code: status, message: err.message, description: err.message, moreInfo: '', error: [] });
   });

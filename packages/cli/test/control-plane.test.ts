@@ -1,0 +1,87 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { pino } from 'pino';
+import { CoreErrors } from '@gatehouse/core';
+import { httpCall } from '@gatehouse/testing';
+import { createControlPlane, type ControlPlaneServer } from '../src/runtime/control-plane.ts';
+import { Health } from '../src/runtime/health.ts';
+import { loadOrCreateTls } from '../src/runtime/tls.ts';
+import { tempDir } from '@gatehouse/testing';
+
+let server: ControlPlaneServer;
+let base: string;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+
+before(async () => {
+  dir = await tempDir();
+  const tls = await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path });
+  server = await createControlPlane({
+    host: '127.0.0.1',
+    httpsPort: 0,
+    httpPort: 0,
+    tls,
+    logger: pino({ level: 'silent' }),
+    metrics: new Registry(),
+    health: new Health(),
+    components: [
+      {
+        name: 'publisher',
+        routes(app) {
+          app.post(
+            '/things',
+            { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' }, count: { type: 'integer' } } } } },
+            async (request) => request.body,
+          );
+          app.get('/boom', async () => {
+            throw new Error('database password is hunter2');
+          });
+          app.get('/missing', async () => {
+            throw CoreErrors.create('CORE_ERR_NOT_FOUND', { description: 'No thing with id 42' });
+          });
+        },
+      },
+    ],
+  });
+  const [, http] = await server.start();
+  base = http.url;
+});
+after(async () => {
+  await server.stop(1000);
+  await dir.remove();
+});
+
+const post = (body: string) => httpCall(`${base}/things`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+it('answers a schema violation with WSO2 400 naming each field', async () => {
+  const res = await post(JSON.stringify({ count: 'three', colour: 'red' }));
+  assert.equal(res.status, 400);
+  const body = res.json<{ code: number; message: string; description: string; error: { message: string }[] }>();
+  assert.equal(body.code, 900400);
+  assert.equal(body.message, 'Bad Request');
+  assert.ok(body.error.length >= 1);
+  assert.match(body.description, /body/);
+});
+
+it('lists every field problem at once', async () => {
+  const res = await httpCall(`${base}/things`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ colour: 'red' }) });
+  assert.equal(res.status, 400);
+  const messages = res.json<{ error: { message: string }[] }>().error.map((e) => e.message).join(' | ');
+  assert.match(messages, /name/, 'the missing required field is named');
+});
+
+it('answers malformed JSON with 400, and a valid body passes', async () => {
+  assert.equal((await post('{"name":')).status, 400);
+  const ok = await post(JSON.stringify({ name: 'a', count: 2 }));
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.json(), { name: 'a', count: 2 });
+});
+
+it('hides the message of an unexpected error and maps registry errors to their status', async () => {
+  const boom = await httpCall(`${base}/boom`);
+  assert.equal(boom.status, 500);
+  assert.doesNotMatch(boom.text, /hunter2/);
+  const missing = await httpCall(`${base}/missing`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json<{ description: string }>().description, 'No thing with id 42');
+});
