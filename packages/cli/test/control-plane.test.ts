@@ -33,6 +33,10 @@ before(async () => {
             { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' }, count: { type: 'integer' } } } } },
             async (request) => request.body,
           );
+          app.get('/slow', async () => {
+            await new Promise((r) => setTimeout(r, 400));
+            return { done: true };
+          });
           app.get('/boom', async () => {
             throw new Error('database password is hunter2');
           });
@@ -47,7 +51,7 @@ before(async () => {
   base = http.url;
 });
 after(async () => {
-  await server.stop(1000);
+  await server.stop(1000); // idempotent: the drain test stops it first
   await dir.remove();
 });
 
@@ -84,4 +88,17 @@ it('hides the message of an unexpected error and maps registry errors to their s
   const missing = await httpCall(`${base}/missing`);
   assert.equal(missing.status, 404);
   assert.equal(missing.json<{ description: string }>().description, 'No thing with id 42');
+});
+
+it('drains on stop: a request in flight completes, new connections are refused', async () => {
+  const inFlight = httpCall(`${base}/slow`);
+  await new Promise((r) => setTimeout(r, 100));
+  const stopping = server.stop(5_000);
+  await new Promise((r) => setTimeout(r, 50));
+  const late = await httpCall(`${base}/slow`, { timeoutMs: 2_000 }).catch((err: Error) => err);
+  assert.ok(late instanceof Error, 'no new connection accepted while draining');
+  const res = await inFlight;
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.json(), { done: true });
+  await stopping;
 });

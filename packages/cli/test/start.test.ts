@@ -54,7 +54,7 @@ describe('gatehouse start (all-in-one)', () => {
     const password = /generated password[^\n]*\n\s+(\S+)/.exec(out)?.[1];
     assert.ok(password && password.length >= 20, 'a generated password of at least 20 characters');
     assert.doesNotMatch(proc.stdout(), new RegExp(password), 'the password never goes to the JSON logs');
-    for (const f of ['apim.db', 'shared.db', 'tls/self-signed-cert.pem', 'tls/self-signed-key.pem']) {
+    for (const f of ['apim.db', 'shared.db', 'local.db', 'server-secret', 'tls/self-signed-cert.pem', 'tls/self-signed-key.pem']) {
       assert.ok(existsSync(join(dir.path, 'data', f)), `${f} exists`);
     }
     ca = readFileSync(join(dir.path, 'data', 'tls', 'self-signed-cert.pem'), 'utf8');
@@ -167,6 +167,7 @@ describe('gatehouse profiles without a database', () => {
         assert.equal((await httpCall(`http://127.0.0.1:${port}/health/ready`)).status, 200);
         assert.equal(existsSync(join(dataDir, 'apim.db')), false);
         assert.equal(existsSync(join(dataDir, 'shared.db')), false);
+        assert.equal(existsSync(join(dataDir, 'local.db')), true, 'its own local store');
         const cp = await httpCall(`http://127.0.0.1:${ports.http}/health/live`).catch((e: Error) => e);
         assert.ok(cp instanceof Error, 'no control plane listener in this profile');
         proc.kill('SIGTERM');

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { DataErrors } from './errors.ts';
-import { openPostgres } from './dialects/postgres/open.ts';
 import { openSqlite } from './dialects/sqlite/open.ts';
 import type { DataLogger, DialectName, OpenedDatabase } from './dialects/types.ts';
 import { migrateToLatest } from './migrations/index.ts';
@@ -129,7 +128,8 @@ function openOne<DB>(options: DatabaseOptions, logger: DataLogger | undefined): 
     case 'sqlite':
       return openSqlite<DB>(options, logger);
     case 'postgres':
-      return openPostgres<DB>(options, logger);
+      // Loaded only when used, so SQLite-only processes never load the pg driver.
+      return import('./dialects/postgres/open.ts').then(({ openPostgres }) => openPostgres<DB>(options, logger));
   }
 }
 

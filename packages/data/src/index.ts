@@ -11,3 +11,5 @@ export { seedDefaults, ADMIN_USERNAME, DEFAULT_ROLES, DEFAULT_GATEWAY_VHOST } fr
 export type { SeedOptions, SeedResult } from './seed.ts';
 export { UserStatus, TenantStatus } from './schema.ts';
 export type * from './schema.ts';
+export { openLocalStore } from './local-store.ts';
+export type { LocalStore } from './local-store.ts';

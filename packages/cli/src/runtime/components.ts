@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Clock, ComponentName, ProfileName, ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
-import type { Databases, Repositories } from '@gatehouse/data';
+import type { Databases, LocalStore, Repositories } from '@gatehouse/data';
 import type { EventHub } from '@gatehouse/events';
 import type { Logger } from './logger.ts';
 import type { TlsMaterial } from './tls.ts';
@@ -17,6 +17,8 @@ export interface ComponentDeps {
   readonly tls: TlsMaterial;
   /** HMAC and sealing keys derived from `security.secret` (present in profiles with databases). */
   readonly keys?: ServerKeys;
+  /** This node's own store in its data directory (every profile). */
+  readonly localStore: LocalStore;
   /** Present only in profiles that host a control-plane component (never in gateway or traffic-manager). */
   readonly databases?: Databases;
   readonly repositories?: Repositories;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { createServerKeys, systemClock, type ProfileName, type ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
-import { createRepositories, openDatabases, seedDefaults, type Databases, type DatabaseOptions, type Repositories } from '@gatehouse/data';
+import { createRepositories, openDatabases, openLocalStore, seedDefaults, type Databases, type DatabaseOptions, type LocalStore, type Repositories } from '@gatehouse/data';
 import { createEventHub, type EventHub } from '@gatehouse/events';
 import { profileComponents, profileUsesDatabases, type Component, type ComponentDeps } from './components.ts';
 import { createControlPlane, type ControlPlaneServer } from './control-plane.ts';
@@ -76,6 +76,7 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
   const problems: string[] = [];
   let databases: Databases | undefined;
   let hub: EventHub | undefined;
+  let localStore: LocalStore | undefined;
   if (usesDatabases) {
     // openDatabases reaches a PostgreSQL server before it creates any SQLite file.
     try {
@@ -103,6 +104,8 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
       keyFile: config.tls.key_file && resolveDataPath(config, cwd, config.tls.key_file),
       dataDir,
     });
+    // The node's own store: never shared, no network connection, in every profile.
+    localStore = await openLocalStore({ path: resolve(dataDir, 'local.db') });
     if (tls.source === 'generated') logger.warn({ dir: `${dataDir}/tls` }, 'generated a self-signed certificate; configure tls.cert_file and tls.key_file for production');
 
     // 3. Schema, secrets and first-start data.
@@ -123,7 +126,7 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
     health.add({ name: 'event-hub', check: () => eventHub.ping() });
 
     // 4. Components, loaded lazily by profile.
-    const deps: ComponentDeps = { nodeId, logger, metrics, clock: systemClock, hub: eventHub, tls, keys, databases, repositories };
+    const deps: ComponentDeps = { nodeId, logger, metrics, clock: systemClock, hub: eventHub, tls, keys, localStore, databases, repositories };
     const components: Component[] = [];
     for (const name of profileComponents[profile]) {
       const factory = await componentLoaders[name]();
@@ -180,14 +183,14 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
           logger.info({ deadlineMs: deadline }, 'shutting down');
           await Promise.allSettled([controlPlane?.stop(deadline), ...components.map((c) => c.stop?.())]);
           for (const c of components) gauges.up.set({ component: c.name }, 0);
-          await Promise.allSettled([eventHub.close(), databases?.close()]);
+          await Promise.allSettled([eventHub.close(), databases?.close(), localStore?.close()]);
           logger.info('stopped');
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await Promise.allSettled([hub?.close(), databases?.close()]);
+    await Promise.allSettled([hub?.close(), databases?.close(), localStore?.close()]);
     throw err;
   }
 }

@@ -4,6 +4,7 @@ import { DataErrors } from '../errors.ts';
 import * as apim0001 from './apim/0001_gateway_environments.ts';
 import * as apim0002 from './apim/0002_system_settings.ts';
 import * as shared0001 from './shared/0001_tenants_users_roles.ts';
+import * as local0001 from './local/0001_local_entries.ts';
 import { adminMigrations } from './admin.ts';
 import { keyManagerMigrations } from './key-manager.ts';
 import { publisherMigrations } from './publisher.ts';
@@ -35,7 +36,12 @@ export const sharedMigrations: Readonly<Record<string, Migration>> = Object.free
   ...adminMigrations.shared,
 });
 
-export type DatabaseRole = 'apim' | 'shared';
+/** The per-node local store (never shared between nodes): the gateway's last-known-good snapshot. */
+export const localMigrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_local_entries': local0001,
+});
+
+export type DatabaseRole = 'apim' | 'shared' | 'local';
 
 /**
  * Each database keeps its own history table, so apim and shared may even live in one PostgreSQL
@@ -52,7 +58,7 @@ export function migrationTables(role: DatabaseRole): { migrationTableName: strin
  * DATA_ERR_MIGRATION otherwise.
  */
 export async function migrateToLatest(db: Kysely<unknown>, role: DatabaseRole): Promise<string[]> {
-  const migrations = role === 'apim' ? apimMigrations : sharedMigrations;
+  const migrations = role === 'apim' ? apimMigrations : role === 'shared' ? sharedMigrations : localMigrations;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...migrations }) },
