@@ -5,8 +5,7 @@ import { pino } from 'pino';
 import { CoreErrors } from '@gatehouse/core';
 import { httpCall } from '@gatehouse/testing';
 import { createControlPlane, type ControlPlaneServer } from '../src/runtime/control-plane.ts';
-import { Health } from '../src/runtime/health.ts';
-import { loadOrCreateTls } from '../src/runtime/tls.ts';
+import { Health, loadOrCreateTls } from '@gatehouse/runtime';
 import { tempDir } from '@gatehouse/testing';
 
 let server: ControlPlaneServer;

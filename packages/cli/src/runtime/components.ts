@@ -4,8 +4,7 @@ import type { Clock, ComponentName, ProfileName, ServerKeys } from '@gatehouse/c
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { Databases, LocalStore, Repositories } from '@gatehouse/data';
 import type { EventHub } from '@gatehouse/events';
-import type { Logger } from './logger.ts';
-import type { TlsMaterial } from './tls.ts';
+import type { Logger, TlsMaterial } from '@gatehouse/runtime';
 
 /** What a component gets from the process that hosts it. */
 export interface ComponentDeps {

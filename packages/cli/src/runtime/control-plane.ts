@@ -3,10 +3,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import { CoreErrors, isGatehouseError } from '@gatehouse/core';
 import type { Component } from './components.ts';
-import type { Health } from './health.ts';
-import { createListenerServer, drain, listen, type Listener, type ListenSpec } from './listeners.ts';
-import type { Logger } from './logger.ts';
-import type { TlsMaterial } from './tls.ts';
+import { type Health, createListenerServer, drain, listen, type Listener, type ListenSpec, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 
 export interface ControlPlaneOptions {
   readonly host: string;

@@ -7,11 +7,8 @@ import { createRepositories, openDatabases, openLocalStore, seedDefaults, type D
 import { createEventHub, type EventHub } from '@gatehouse/events';
 import { profileComponents, profileUsesDatabases, type Component, type ComponentDeps } from './components.ts';
 import { createControlPlane, type ControlPlaneServer } from './control-plane.ts';
-import { Health } from './health.ts';
+import { Health, createLogger, type Logger, componentGauges, createMetrics, loadOrCreateServerSecret, loadOrCreateTls } from '@gatehouse/runtime';
 import { componentLoaders } from './loaders.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { componentGauges, createMetrics } from './metrics.ts';
-import { loadOrCreateServerSecret, loadOrCreateTls } from './tls.ts';
 
 /** A problem found before anything was written: reported like a config problem, exit code 2. */
 export class StartupError extends Error {

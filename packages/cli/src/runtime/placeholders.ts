@@ -1,7 +1,6 @@
 import { CoreErrors, type ComponentName } from '@gatehouse/core';
 import type { Component, ComponentFactory } from './components.ts';
-import { Health, sendJson, serveOps } from './health.ts';
-import { createListenerServer, drain, listen, type Listener } from './listeners.ts';
+import { Health, sendJson, serveOps, createListenerServer, drain, listen, type Listener } from '@gatehouse/runtime';
 
 /**
  * Stand-ins for components whose issues are not done yet. They are real members of their profile

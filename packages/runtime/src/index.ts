@@ -1,0 +1,5 @@
+export * from './listeners.ts';
+export * from './health.ts';
+export * from './logger.ts';
+export * from './metrics.ts';
+export * from './tls.ts';
