@@ -4,3 +4,4 @@ export * from './tmp.ts';
 export * from './ports.ts';
 export * from './process.ts';
 export * from './http.ts';
+export * from './upstream.ts';

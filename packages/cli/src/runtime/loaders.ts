@@ -11,6 +11,9 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
   devportal: async () => (await import('./placeholders.ts')).controlPlanePlaceholder('devportal', ['/api/am/devportal/v3']),
   'key-manager': async () =>
     (await import('./placeholders.ts')).controlPlanePlaceholder('key-manager', ['/oauth2', '/client-registration', '/.well-known']),
-  gateway: async () => (await import('./placeholders.ts')).gatewayPlaceholder,
+  gateway: async () => {
+    const { createGateway } = await import('@gatehouse/gateway');
+    return async (config, deps) => createGateway(config, deps);
+  },
   'traffic-manager': async () => (await import('./placeholders.ts')).trafficManagerPlaceholder,
 });

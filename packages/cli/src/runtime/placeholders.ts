@@ -1,5 +1,5 @@
 import { CoreErrors, type ComponentName } from '@gatehouse/core';
-import type { Component, ComponentFactory } from './components.ts';
+import type { ComponentFactory } from './components.ts';
 import { Health, sendJson, serveOps, createListenerServer, drain, listen, type Listener } from '@gatehouse/runtime';
 
 /**
@@ -20,34 +20,6 @@ export function controlPlanePlaceholder(name: ComponentName, prefixes: readonly 
   });
 }
 
-function notImplemented(name: ComponentName) {
-  return CoreErrors.create('CORE_ERR_NOT_IMPLEMENTED', { description: `The ${name} component is not implemented yet` }).toWso2Body();
-}
-
-export const gatewayPlaceholder: ComponentFactory = async (config, deps) => {
-  const health = new Health();
-  health.add({ name: 'event-hub', check: () => deps.hub.ping() });
-  const handler = (req: Parameters<typeof serveOps>[0], res: Parameters<typeof serveOps>[1]) => {
-    if (!serveOps(req, res, health, deps.metrics)) sendJson(res, 501, notImplemented('gateway'));
-  };
-  const specs = [
-    { host: config.gateway.host, port: config.gateway.http_port },
-    { host: config.gateway.host, port: config.gateway.https_port, tls: deps.tls },
-  ];
-  let listeners: Listener[] = [];
-  const component: Component = {
-    name: 'gateway',
-    async start() {
-      listeners = await Promise.all(specs.map((spec) => listen(createListenerServer(spec, handler), spec)));
-    },
-    async stop() {
-      health.startDraining();
-      await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
-    },
-    urls: () => listeners.map((l) => `gateway ${l.url}`),
-  };
-  return component;
-};
 
 export const trafficManagerPlaceholder: ComponentFactory = async (config, deps) => {
   const health = new Health();

@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { GatehouseConfig } from '@gatehouse/config';
+import type { EventHub } from '@gatehouse/events';
+import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
+import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
+import { compileChain, type Policy } from './policy.ts';
+import { defaultPolicies } from './policies/index.ts';
+import { RouteTable } from './router.ts';
+import type { RuntimeApi } from './runtime-api.ts';
+import { Upstreams, defaultUpstreamOptions, type UpstreamOptions } from './upstream.ts';
+
+export interface GatewayDeps {
+  readonly logger: Logger;
+  readonly metrics?: Registry;
+  readonly hub: EventHub;
+  readonly tls: TlsMaterial;
+}
+
+export interface GatewayOptions {
+  readonly policies?: readonly Policy[];
+  readonly upstream?: UpstreamOptions;
+  readonly maxBodyBytes?: number;
+}
+
+export interface Gateway {
+  readonly name: 'gateway';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  urls(): string[];
+  /** Replaces every deployed API at once: builds a new route table and swaps it in. */
+  deploy(apis: readonly RuntimeApi[]): void;
+  /** The APIs currently served. */
+  apis(): readonly RuntimeApi[];
+  /** Actual listener URLs (`http`, `https`), once started. */
+  readonly listeners: { http?: string; https?: string };
+}
+
+/**
+ * The Gateway (data plane): its own listeners on 8280/8243, a compiled route table swapped whole
+ * on every deploy, the policy chain per route, and undici pools to the backends. Opens no
+ * database connection.
+ */
+export function createGateway(config: GatehouseConfig, deps: GatewayDeps, options: GatewayOptions = {}): Gateway {
+  const policies = options.policies ?? defaultPolicies;
+  const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
+  const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
+  let deployed: readonly RuntimeApi[] = [];
+  const health = new Health();
+  health.add({ name: 'event-hub', check: () => deps.hub.ping() });
+  const ops = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url;
+    // Reserved paths, answered before routing: an API context may not start with them.
+    return url !== undefined && (url.startsWith('/health/') || url === '/metrics') && serveOps(req, res, health, deps.metrics);
+  };
+  const handler = createHandler(state, { maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024, ops });
+  const specs = [
+    { key: 'http' as const, spec: { host: config.gateway.host, port: config.gateway.http_port } },
+    { key: 'https' as const, spec: { host: config.gateway.host, port: config.gateway.https_port, tls: deps.tls } },
+  ];
+  let listeners: Listener[] = [];
+  const urls: Gateway['listeners'] = {};
+
+  return {
+    name: 'gateway',
+    listeners: urls,
+    async start() {
+      listeners = await Promise.all(
+        specs.map(async ({ key, spec }) => {
+          const l = await listen(createListenerServer(spec, handler), spec);
+          urls[key] = l.url;
+          return l;
+        }),
+      );
+    },
+    async stop() {
+      health.startDraining();
+      await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
+      await upstreams.close();
+    },
+    urls: () => listeners.map((l) => `gateway ${l.url}`),
+    deploy(apis) {
+      const table = RouteTable.build<CompiledRoute>(apis, (api, op) => ({
+        chain: compileChain(policies, api, op),
+        production: api.endpoints.production ? upstreams.endpointSet(api.endpoints.production) : undefined,
+        sandbox: api.endpoints.sandbox ? upstreams.endpointSet(api.endpoints.sandbox) : undefined,
+      }));
+      state.table = table;
+      deployed = apis;
+      deps.logger.info({ apis: table.size }, 'route table swapped');
+    },
+    apis: () => deployed,
+  };
+}

@@ -1,0 +1,258 @@
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import { badRequest, fault, FaultCodes, notFound, serializeFault, type LocalReply } from './faults.ts';
+import { checkTarget } from './path.ts';
+import type { CompiledChain, RequestContext } from './policy.ts';
+import { preflight } from './policies/cors.ts';
+import type { RouteTable } from './router.ts';
+import type { Endpoint, EndpointSet } from './upstream.ts';
+
+/** What the router compiled for one operation. */
+export interface CompiledRoute {
+  readonly chain: CompiledChain;
+  readonly production: EndpointSet | undefined;
+  readonly sandbox: EndpointSet | undefined;
+}
+
+export interface GatewayHandlerState {
+  /** The current table; swapped whole on redeploy. */
+  table: RouteTable<CompiledRoute>;
+}
+
+// RFC 9110 §7.6.1: never forwarded by an intermediary.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host']);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'EAI_AGAIN', 'ENOTFOUND']);
+
+const unreachable = fault(503, FaultCodes.BackendUnavailable, 'Service Unavailable', 'Error connecting to the back end', { 'retry-after': '5' });
+
+export function sendReply(res: ServerResponse, reply: LocalReply): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = serializeFault(reply);
+  res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function hostOf(req: IncomingMessage): string | undefined {
+  // RFC 9112 §3.2: exactly one Host.
+  let host: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') {
+      if (host !== undefined) return undefined;
+      host = raw[i + 1];
+    }
+  }
+  if (host === undefined) return undefined;
+  const h = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':', 1)[0];
+  return h.toLowerCase();
+}
+
+/** Names listed in `Connection`, which RFC 9110 §7.6.1 says must go too. */
+function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const c = headers.connection;
+  if (!c) return undefined;
+  const names = new Set<string>();
+  for (const part of c.split(',')) {
+    const n = part.trim().toLowerCase();
+    if (n && n !== 'close' && n !== 'keep-alive') names.add(n);
+  }
+  return names.size > 0 ? names : undefined;
+}
+
+function upstreamHeaders(ctx: RequestContext, remoteAddress: string, proto: string, host: string): string[] {
+  const raw = ctx.req.rawHeaders;
+  const listed = connectionListed(ctx.req.headers);
+  const drop = ctx.dropHeaders;
+  const out: string[] = [];
+  let forwardedFor: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || listed?.has(name) || (drop !== undefined && drop.includes(name))) continue;
+    if (name === 'x-forwarded-for') {
+      forwardedFor = forwardedFor === undefined ? raw[i + 1] : `${forwardedFor}, ${raw[i + 1]}`;
+      continue;
+    }
+    if (name === 'x-forwarded-proto' || name === 'x-forwarded-host') continue; // ours replace the client's
+    out.push(raw[i], raw[i + 1]);
+  }
+  out.push('x-forwarded-for', forwardedFor === undefined ? remoteAddress : `${forwardedFor}, ${remoteAddress}`);
+  out.push('x-forwarded-proto', proto, 'x-forwarded-host', host);
+  if (ctx.addHeaders) for (const [k, v] of ctx.addHeaders) out.push(k, v);
+  return out;
+}
+
+function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const listed = connectionListed(headers as IncomingHttpHeaders);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    out[name] = headers[name];
+  }
+  return out;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+export interface HandlerOptions {
+  readonly maxBodyBytes: number;
+  /** Reserved paths answered before routing (health, metrics); return true when handled. */
+  readonly ops?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  readonly now?: () => number;
+}
+
+/**
+ * The gateway's request handler: checks, match, policy chain, upstream, response. One function,
+ * no per-request closures beyond what undici's stream API needs.
+ */
+export function createHandler(state: GatewayHandlerState, options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const now = options.now ?? Date.now;
+  return (req, res) => {
+    if (options.ops?.(req, res)) return;
+    const host = hostOf(req);
+    if (host === undefined) return sendReply(res, badRequest('the request must carry exactly one Host header'));
+    const target = checkTarget(req.url ?? '');
+    if (!target.ok) return sendReply(res, badRequest(target.reason));
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is faulty framing.
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+      res.shouldKeepAlive = false;
+      return sendReply(res, badRequest('Transfer-Encoding is not allowed in HTTP/1.0'));
+    }
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > options.maxBodyBytes) {
+      res.shouldKeepAlive = false;
+      return sendReply(res, fault(413, FaultCodes.PayloadTooLarge, 'Payload Too Large', `the request body exceeds ${options.maxBodyBytes} bytes`));
+    }
+    const method = req.method ?? 'GET';
+    const table = state.table; // this request keeps this table, whatever a redeploy does
+    const match = table.match(host, target.path, method);
+    if (match.kind === 'not-found') return sendReply(res, notFound());
+    if (match.kind === 'method-not-allowed') {
+      if (method === 'OPTIONS') {
+        const headers = preflight(match.api.cors, req);
+        if (headers) {
+          res.writeHead(204, headers);
+          res.end();
+          return;
+        }
+      }
+      return sendReply(res, fault(405, FaultCodes.MethodNotAllowed, 'Method not allowed', `${method} is not allowed on this resource`, { allow: match.allow.join(', ') }));
+    }
+    const route = match.target.compiled;
+    const ctx: RequestContext = {
+      req,
+      res,
+      api: match.target.api,
+      operation: match.target.operation,
+      basePath: match.basePath,
+      resourcePath: match.resourcePath,
+      query: target.query,
+      params: match.params,
+      startedAt: now(),
+      keyType: 'PRODUCTION',
+      dropHeaders: undefined,
+      addHeaders: undefined,
+      status: 0,
+    };
+    const access = route.chain.access;
+    if (access.length === 0) return forward(ctx, route, host, 0);
+    runAccess(ctx, route, host, 0);
+  };
+
+  function runAccess(ctx: RequestContext, route: CompiledRoute, host: string, from: number): void {
+    const access = route.chain.access;
+    for (let i = from; i < access.length; i++) {
+      const result = access[i](ctx);
+      if (result === undefined) continue;
+      if (result instanceof Promise) {
+        result.then(
+          (reply) => (reply === undefined ? runAccess(ctx, route, host, i + 1) : finish(ctx, route, reply)),
+          () => finish(ctx, route, fault(500, FaultCodes.AuthFailure, 'Unclassified Authentication Failure', 'the gateway could not evaluate the request')),
+        );
+        return;
+      }
+      return finish(ctx, route, result);
+    }
+    forward(ctx, route, host, 0);
+  }
+
+  function finish(ctx: RequestContext, route: CompiledRoute, reply: LocalReply): void {
+    ctx.status = reply.status;
+    if (route.chain.responseHeaders.length > 0) {
+      const headers: OutgoingHttpHeaders = { ...reply.headers };
+      for (const hook of route.chain.responseHeaders) hook(ctx, headers);
+      sendReply(ctx.res, { ...reply, headers });
+    } else {
+      sendReply(ctx.res, reply);
+    }
+    for (const hook of route.chain.log) hook(ctx);
+  }
+
+  function forward(ctx: RequestContext, route: CompiledRoute, host: string, attempt: number): void {
+    const set = ctx.keyType === 'SANDBOX' ? route.sandbox : route.production;
+    if (!set) {
+      return finish(ctx, route, fault(403, FaultCodes.InvalidCredentials, 'Invalid Credentials', `this API has no ${ctx.keyType.toLowerCase()} endpoint`));
+    }
+    const t = now();
+    const endpoint = set.pick(attempt, t);
+    if (!endpoint) return finish(ctx, route, unreachable);
+    const req = ctx.req;
+    const body = hasBody(req);
+    const method = req.method ?? 'GET';
+    const socket = req.socket;
+    const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    let started = false;
+    endpoint.pool
+      .stream(
+        {
+          method,
+          path: endpoint.basePath + ctx.resourcePath + ctx.query,
+          headers: upstreamHeaders(ctx, socket.remoteAddress ?? '', proto, req.headers.host ?? host),
+          body: body ? req : null,
+          headersTimeout: set.timeoutMs,
+          bodyTimeout: set.timeoutMs,
+        },
+        ({ statusCode, headers }): Writable => {
+          started = true;
+          endpoint.succeeded();
+          ctx.status = statusCode;
+          const out = responseHeaders(headers);
+          for (const hook of route.chain.responseHeaders) hook(ctx, out);
+          ctx.res.writeHead(statusCode, out);
+          return ctx.res;
+        },
+      )
+      .then(
+        () => {
+          for (const hook of route.chain.log) hook(ctx);
+        },
+        (err: { code?: string }) => onUpstreamError(ctx, route, host, attempt, endpoint, err, started, body),
+      );
+  }
+
+  function onUpstreamError(ctx: RequestContext, route: CompiledRoute, host: string, attempt: number, endpoint: Endpoint, err: { code?: string }, started: boolean, body: boolean): void {
+    if (started) {
+      // The response was under way: all we can do is cut it so the client sees it incomplete.
+      ctx.res.destroy();
+      return;
+    }
+    if (ctx.req.destroyed && ctx.res.destroyed) return; // the client went away
+    const code = err.code ?? '';
+    endpoint.failed(now());
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return finish(ctx, route, fault(504, FaultCodes.BackendTimeout, 'Gateway Timeout', 'the backend did not answer in time'));
+    }
+    if (RETRYABLE_CONNECT.has(code)) {
+      // Another endpoint may take it, if the call can be replayed: idempotent and no body sent.
+      if (!body && IDEMPOTENT.has(ctx.req.method ?? 'GET')) return forward(ctx, route, host, attempt + 1);
+      return finish(ctx, route, unreachable);
+    }
+    finish(ctx, route, fault(502, FaultCodes.BackendUnavailable, 'Bad Gateway', 'the backend failed to answer'));
+  }
+}

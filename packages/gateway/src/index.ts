@@ -1,0 +1,11 @@
+export { createGateway } from './gateway.ts';
+export type { Gateway, GatewayDeps, GatewayOptions } from './gateway.ts';
+export { RouteTable } from './router.ts';
+export type { RouteMatch, RouteTarget } from './router.ts';
+export { checkTarget } from './path.ts';
+export { FaultCodes, fault } from './faults.ts';
+export type { LocalReply } from './faults.ts';
+export type { Policy, PolicyHooks, RequestContext } from './policy.ts';
+export { defaultPolicies } from './policies/index.ts';
+export type { RuntimeApi, RuntimeOperation, EndpointGroup, CorsConfig } from './runtime-api.ts';
+export { basePaths } from './runtime-api.ts';

@@ -1,0 +1,17 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultPolicies } from './index.ts';
+import { sortPolicies, type Policy } from '../policy.ts';
+
+it('runs the policies in the documented order (ARCHITECTURE.md), with unique priorities', () => {
+  assert.deepEqual(
+    defaultPolicies.map((p) => p.name),
+    ['cors', 'api-state'],
+  );
+});
+
+it('refuses two policies with one priority', () => {
+  const a: Policy = { name: 'a', priority: 10, create: () => undefined };
+  const b: Policy = { name: 'b', priority: 10, create: () => undefined };
+  assert.throws(() => sortPolicies([a, b]), /share priority 10/);
+});
