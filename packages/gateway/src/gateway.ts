@@ -7,6 +7,8 @@ import { createHandler, type CompiledRoute, type GatewayHandlerState } from './h
 import { compileChain, type Policy } from './policy.ts';
 import { defaultPolicies } from './policies/index.ts';
 import { RouteTable } from './router.ts';
+import { GatewayData } from './security/gateway-data.ts';
+import { TokenVerifier, type TrustedIssuer } from './security/token-verifier.ts';
 import type { RuntimeApi } from './runtime-api.ts';
 import { Upstreams, defaultUpstreamOptions, type UpstreamOptions } from './upstream.ts';
 
@@ -32,6 +34,10 @@ export interface Gateway {
   deploy(apis: readonly RuntimeApi[]): void;
   /** The APIs currently served. */
   apis(): readonly RuntimeApi[];
+  /** Subscriptions and revocations, decided on offline. */
+  readonly data: GatewayData;
+  /** Replaces the key managers whose tokens are accepted. */
+  setIssuers(issuers: readonly TrustedIssuer[]): void;
   /** Actual listener URLs (`http`, `https`), once started. */
   readonly listeners: { http?: string; https?: string };
 }
@@ -42,7 +48,9 @@ export interface Gateway {
  * database connection.
  */
 export function createGateway(config: GatehouseConfig, deps: GatewayDeps, options: GatewayOptions = {}): Gateway {
-  const policies = options.policies ?? defaultPolicies;
+  const verifier = new TokenVerifier();
+  const data = new GatewayData();
+  const policies = options.policies ?? defaultPolicies({ verifier, data });
   const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
   let deployed: readonly RuntimeApi[] = [];
@@ -90,5 +98,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
       deps.logger.info({ apis: table.size }, 'route table swapped');
     },
     apis: () => deployed,
+    data,
+    setIssuers: (issuers) => verifier.setIssuers(issuers),
   };
 }

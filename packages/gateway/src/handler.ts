@@ -158,6 +158,7 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       keyType: 'PRODUCTION',
       dropHeaders: undefined,
       addHeaders: undefined,
+      token: undefined,
       status: 0,
     };
     const access = route.chain.access;

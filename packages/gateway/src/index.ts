@@ -9,3 +9,7 @@ export type { Policy, PolicyHooks, RequestContext } from './policy.ts';
 export { defaultPolicies } from './policies/index.ts';
 export type { RuntimeApi, RuntimeOperation, EndpointGroup, CorsConfig } from './runtime-api.ts';
 export { basePaths } from './runtime-api.ts';
+export { GatewayData } from './security/gateway-data.ts';
+export type { RuntimeSubscription } from './security/gateway-data.ts';
+export { TokenVerifier } from './security/token-verifier.ts';
+export type { TrustedIssuer, VerifiedToken } from './security/token-verifier.ts';

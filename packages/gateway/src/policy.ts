@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { LocalReply } from './faults.ts';
 import type { RuntimeApi, RuntimeOperation } from './runtime-api.ts';
+import type { VerifiedToken } from './security/token-verifier.ts';
 
 /** What one request carries through the chain. One object per request; policies add to it. */
 export interface RequestContext {
@@ -21,6 +22,8 @@ export interface RequestContext {
   dropHeaders: string[] | undefined;
   /** Headers to add to the upstream request, e.g. a backend JWT. */
   addHeaders: [string, string][] | undefined;
+  /** The verified access token, once authentication ran. */
+  token: VerifiedToken | undefined;
   /** Status sent to the client, once known (for the log phase). */
   status: number;
 }

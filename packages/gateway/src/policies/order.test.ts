@@ -1,12 +1,14 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPolicies } from './index.ts';
+import { GatewayData } from '../security/gateway-data.ts';
+import { TokenVerifier } from '../security/token-verifier.ts';
 import { sortPolicies, type Policy } from '../policy.ts';
 
 it('runs the policies in the documented order (ARCHITECTURE.md), with unique priorities', () => {
   assert.deepEqual(
-    defaultPolicies.map((p) => p.name),
-    ['cors', 'api-state'],
+    defaultPolicies({ verifier: new TokenVerifier(), data: new GatewayData() }).map((p) => p.name),
+    ['cors', 'api-state', 'authentication'],
   );
 });
 

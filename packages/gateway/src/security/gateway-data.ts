@@ -1,0 +1,54 @@
+/** A subscription as the gateway needs it: who may call which API, and whether it is blocked. */
+export interface RuntimeSubscription {
+  readonly applicationId: string;
+  readonly apiId: string;
+  /** WSO2: UNBLOCKED, BLOCKED, PROD_ONLY_BLOCKED, ON_HOLD, REJECTED, TIER_UPDATE_PENDING. */
+  readonly status: string;
+  readonly tier: string;
+}
+
+/**
+ * The in-memory data a gateway decides with, offline: subscriptions and revoked token ids. Filled
+ * from the internal data API at start and kept current by events; lookups are Map reads.
+ */
+export class GatewayData {
+  readonly #subscriptions = new Map<string, RuntimeSubscription>();
+  /** jti → expiry (epoch seconds): a revocation is kept until the token would have expired anyway. */
+  readonly #revoked = new Map<string, number>();
+
+  subscription(applicationId: string, apiId: string): RuntimeSubscription | undefined {
+    return this.#subscriptions.get(`${applicationId}\n${apiId}`);
+  }
+
+  putSubscription(s: RuntimeSubscription): void {
+    this.#subscriptions.set(`${s.applicationId}\n${s.apiId}`, s);
+  }
+
+  removeSubscription(applicationId: string, apiId: string): void {
+    this.#subscriptions.delete(`${applicationId}\n${apiId}`);
+  }
+
+  /** Replaces every subscription at once (a full resync). */
+  setSubscriptions(all: Iterable<RuntimeSubscription>): void {
+    this.#subscriptions.clear();
+    for (const s of all) this.putSubscription(s);
+  }
+
+  isRevoked(jti: string): boolean {
+    return this.#revoked.has(jti);
+  }
+
+  revoke(jti: string, expiresAtS: number): void {
+    this.#revoked.set(jti, expiresAtS);
+  }
+
+  /** Forgets revocations of tokens that have expired (they fail on `exp` anyway). */
+  purgeRevoked(nowMs: number): void {
+    const now = Math.floor(nowMs / 1000);
+    for (const [jti, exp] of this.#revoked) if (exp < now) this.#revoked.delete(jti);
+  }
+
+  get counts(): { subscriptions: number; revoked: number } {
+    return { subscriptions: this.#subscriptions.size, revoked: this.#revoked.size };
+  }
+}

@@ -1,0 +1,151 @@
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+
+/** A key manager the gateway trusts: ours (resident) or an external OIDC issuer (Admin). */
+export interface TrustedIssuer {
+  readonly name: string;
+  readonly issuer: string;
+  /** JWKS URL (fetched, cached, refetched at most once per cooldown on an unknown kid) ... */
+  readonly jwksUri?: string;
+  /** ... or the keys themselves. */
+  readonly jwks?: JSONWebKeySet;
+  /** Claim holding the consumer key (WSO2's `consumerKeyClaim`, default `azp`). */
+  readonly consumerKeyClaim?: string;
+  /** Claim holding the scopes (WSO2's `scopesClaim`, default `scope`). */
+  readonly scopesClaim?: string;
+  /** Required `aud` value, when the issuer is configured with one. */
+  readonly audience?: string;
+}
+
+/** What the gateway learned from a verified token; cached until the token's `exp`. */
+export interface VerifiedToken {
+  readonly jti: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly exp: number;
+  /** WSO2's application claims, when the token was issued to an application's keys. */
+  readonly application: { readonly id: string; readonly name: string; readonly owner: string; readonly tier: string } | undefined;
+  readonly keyType: 'PRODUCTION' | 'SANDBOX';
+  readonly claims: JWTPayload;
+}
+
+export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: string };
+
+// RFC 8725 §3.1: an allow-list, never what the token's header says. No HMAC, no `none`.
+const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
+// RFC 9068 §2.2: all of them, always (jose does not require exp by itself).
+const REQUIRED = ['iss', 'exp', 'aud', 'sub', 'iat', 'jti'];
+
+/**
+ * Offline JWT access-token verification, one signature check per token: a bounded cache keeps
+ * verified tokens until their `exp`, and the issuer (`iss`) picks the key set, so a key of one
+ * trusted issuer never validates another's token.
+ */
+export class TokenVerifier {
+  readonly #issuers = new Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>();
+  readonly #cache = new Map<string, VerifiedToken>();
+  readonly #maxCache: number;
+  readonly #clockToleranceS: number;
+  readonly #now: () => number;
+
+  constructor(options: { maxCache?: number; clockToleranceS?: number; now?: () => number } = {}) {
+    this.#maxCache = options.maxCache ?? 100_000;
+    this.#clockToleranceS = options.clockToleranceS ?? 30;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Replaces the trusted issuers (on a key manager event); verified tokens of removed ones are forgotten. */
+  setIssuers(issuers: readonly TrustedIssuer[]): void {
+    const next = new Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>();
+    for (const issuer of issuers) {
+      const existing = this.#issuers.get(issuer.issuer);
+      const same = existing && existing.issuer.jwksUri === issuer.jwksUri && existing.issuer.jwks === issuer.jwks;
+      const keys = same
+        ? existing.keys
+        : issuer.jwks
+          ? createLocalJWKSet(issuer.jwks)
+          : createRemoteJWKSet(new URL(issuer.jwksUri as string), { cooldownDuration: 30_000, timeoutDuration: 5_000, cacheMaxAge: 600_000 });
+      next.set(issuer.issuer, { issuer, keys });
+    }
+    this.#issuers.clear();
+    for (const [k, v] of next) this.#issuers.set(k, v);
+    for (const [token, v] of this.#cache) if (!next.has(v.issuer)) this.#cache.delete(token);
+  }
+
+  /** A verified token from the cache, if still valid; never a signature check. */
+  cached(token: string): VerifiedToken | undefined {
+    const hit = this.#cache.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.exp * 1000 <= this.#now()) {
+      this.#cache.delete(token);
+      return undefined;
+    }
+    return hit;
+  }
+
+  async verify(token: string): Promise<VerifyResult> {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      return { ok: false, reason: 'not a JWT' };
+    }
+    const trusted = typeof iss === 'string' ? this.#issuers.get(iss) : undefined;
+    if (!trusted) return { ok: false, reason: 'the token issuer is not trusted' };
+    const { issuer } = trusted;
+    try {
+      const { payload } = await jwtVerify(token, trusted.keys, {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ALGORITHMS,
+        typ: issuer.name === 'Resident Key Manager' ? 'at+jwt' : undefined,
+        requiredClaims: REQUIRED,
+        clockTolerance: this.#clockToleranceS,
+        currentDate: new Date(this.#now()),
+      });
+      const verified = toVerified(payload, issuer);
+      if (!verified) return { ok: false, reason: 'the token lacks a client id or has malformed claims' };
+      this.#remember(token, verified);
+      return { ok: true, token: verified };
+    } catch (err) {
+      return { ok: false, reason: (err as { code?: string }).code ?? 'invalid token' };
+    }
+  }
+
+  #remember(token: string, verified: VerifiedToken): void {
+    if (this.#cache.size >= this.#maxCache) {
+      // Oldest first: Map keeps insertion order.
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(token, verified);
+  }
+
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+}
+
+function toVerified(p: JWTPayload, issuer: TrustedIssuer): VerifiedToken | undefined {
+  const clientId = p[issuer.consumerKeyClaim ?? 'azp'] ?? p.client_id;
+  if (typeof clientId !== 'string' || typeof p.jti !== 'string' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return undefined;
+  const rawScope = p[issuer.scopesClaim ?? 'scope'];
+  const scopes = typeof rawScope === 'string' ? rawScope.split(' ').filter(Boolean) : Array.isArray(rawScope) ? rawScope.filter((s): s is string => typeof s === 'string') : [];
+  const app = p.application as Record<string, unknown> | undefined;
+  const application =
+    app && typeof app === 'object' && typeof app.id === 'string'
+      ? { id: app.id, name: String(app.name ?? ''), owner: String(app.owner ?? ''), tier: String(app.tier ?? 'Unlimited') }
+      : undefined;
+  return {
+    jti: p.jti,
+    issuer: issuer.issuer,
+    subject: p.sub,
+    clientId,
+    scopes,
+    exp: p.exp,
+    application,
+    keyType: p.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
+    claims: p,
+  };
+}

@@ -1,0 +1,211 @@
+import { after, before, beforeEach, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { pino } from 'pino';
+import { loadConfig } from '@gatehouse/config';
+import { createInProcessHub } from '@gatehouse/events';
+import { loadOrCreateTls } from '@gatehouse/runtime';
+import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
+import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
+
+// The key manager here is the test itself: it signs tokens the way an issuer the gateway trusts
+// does, so every malformed variant can be made. The real Key Manager's tokens are exercised by
+// the end-to-end tests.
+const ISSUER = 'https://km.test/oauth2/token';
+let key: { privateKey: KeyLike; publicKey: KeyLike };
+let jwk: JWK;
+let gw: Gateway;
+let backend: MockUpstream;
+let sandbox: MockUpstream;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let base: string;
+const hub = createInProcessHub();
+const now = () => Math.floor(Date.now() / 1000);
+
+const api: RuntimeApi = {
+  id: 'api-1',
+  name: 'Orders',
+  context: '/orders',
+  version: 'v1',
+  isDefaultVersion: false,
+  hosts: [],
+  status: 'PUBLISHED',
+  operations: [
+    { verb: 'GET', target: '/orders', authType: 'Application & Application User', scopes: [] },
+    { verb: 'POST', target: '/orders', authType: 'Application & Application User', scopes: ['orders:write'] },
+    { verb: 'GET', target: '/status', authType: 'None', scopes: [] },
+  ],
+  endpoints: { production: { type: 'http', urls: [''] } },
+};
+
+async function token(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
+  const body = {
+    iss: ISSUER,
+    sub: 'alice',
+    aud: 'client-1',
+    client_id: 'client-1',
+    azp: 'client-1',
+    scope: 'default',
+    jti: crypto.randomUUID(),
+    application: { id: 'app-1', name: 'Shop', owner: 'alice', tier: 'Unlimited' },
+    keytype: 'PRODUCTION',
+    ...claims,
+  };
+  const jwt = new SignJWT(body).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid, ...header }).setIssuedAt(now() - 5);
+  if (!('exp' in claims)) jwt.setExpirationTime(now() + 600);
+  return jwt.sign(key.privateKey);
+}
+
+const call = (path: string, auth?: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+  httpCall(`${base}${path}`, { ...init, headers: { ...(auth ? { authorization: auth } : {}), ...init.headers } });
+
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.end(text));
+    let out = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (out += d));
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+  });
+}
+
+before(async () => {
+  dir = await tempDir();
+  key = await generateKeyPair('ES256');
+  jwk = { ...(await exportJWK(key.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  [backend, sandbox] = await Promise.all([startMockUpstream('prod'), startMockUpstream('sandbox')]);
+  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
+  const tls = await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path });
+  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls });
+  await gw.start();
+  base = gw.listeners.http as string;
+  gw.setIssuers([{ name: 'Resident Key Manager', issuer: ISSUER, jwks: { keys: [jwk] } }]);
+  gw.deploy([{ ...api, endpoints: { production: { type: 'http', urls: [backend.url] }, sandbox: { type: 'http', urls: [sandbox.url] } } }]);
+});
+after(async () => {
+  await gw.stop();
+  await Promise.all([backend.close(), sandbox.close(), hub.close()]);
+  await dir.remove();
+});
+beforeEach(() => {
+  backend.requests.length = 0;
+  sandbox.requests.length = 0;
+  gw.data.setSubscriptions([{ applicationId: 'app-1', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Gold' }]);
+});
+
+it('lets a valid token of a subscribed application through, without forwarding the token', async () => {
+  const res = await call('/orders/v1/orders', `Bearer ${await token()}`);
+  assert.equal(res.status, 200);
+  assert.equal(backend.requests.length, 1);
+  assert.equal(backend.requests[0].headers.authorization, undefined);
+});
+
+it('checks the signature once per token and revocations on every call', async () => {
+  const t = await token();
+  assert.equal((await call('/orders/v1/orders', `Bearer ${t}`)).status, 200);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${t}`)).status, 200);
+  const { jti } = JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) as { jti: string };
+  gw.data.revoke(jti, now() + 600);
+  const revoked = await call('/orders/v1/orders', `Bearer ${t}`);
+  assert.equal(revoked.status, 401);
+  assert.equal(revoked.json<{ code: number }>().code, 900901);
+  assert.equal(backend.requests.length, 2);
+});
+
+it('answers 401 (900902) with a challenge when credentials are missing', async () => {
+  const res = await call('/orders/v1/orders');
+  assert.equal(res.status, 401);
+  assert.equal(res.json<{ code: number }>().code, 900902);
+  assert.match(String(res.headers['www-authenticate']), /^Bearer realm="gatehouse"/);
+  const inQuery = await call(`/orders/v1/orders?access_token=${await token()}`);
+  assert.equal(inQuery.status, 401, 'a token in the query string is ignored');
+  assert.equal(backend.requests.length, 0);
+});
+
+it('refuses forged and malformed tokens with 401 (900901), and the backend sees none', async () => {
+  const good = await token();
+  const [h, p] = good.split('.');
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+  const { createHmac } = await import('node:crypto');
+  const hs = (secret: string) => {
+    const head = b64({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' });
+    const body = b64(payload);
+    return `${head}.${body}.${createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url')}`;
+  };
+  const other = await generateKeyPair('ES256');
+  const forged = [
+    `${b64({ alg: 'none', typ: 'at+jwt' })}.${p}.`,
+    `${b64({ alg: 'NONE', typ: 'at+jwt' })}.${p}.`,
+    hs(JSON.stringify(jwk)), // HMAC keyed with the public key (alg confusion)
+    hs('secret'),
+    `${h}.${b64({ ...payload, sub: 'mallory' })}.${good.split('.')[2]}`, // payload tampered
+    await new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).sign(other.privateKey), // wrong key, right kid
+    await token({}, { kid: '../../../../dev/null' }),
+    await token({ iss: 'https://evil.test/oauth2/token' }),
+    await token({ iss: `${ISSUER}/` }),
+    await token({ exp: now() - 120 }),
+    await token({ exp: undefined }),
+    await token({ nbf: now() + 600 }),
+    await token({ jti: undefined }),
+    await token({}, { typ: 'JWT' }), // an ID token is not an access token
+    'not.a.jwt',
+    'x'.repeat(5000),
+  ];
+  for (const [i, t] of forged.entries()) {
+    const res = await call('/orders/v1/orders', `Bearer ${t}`);
+    assert.equal(res.status, 401, `forged token #${i}`);
+    assert.equal(res.json<{ code: number }>().code, 900901, `forged token #${i}`);
+  }
+  for (const header of ['bearer x', 'Bearer', 'Bearer  two-spaces', 'Basic YTpi', `Token ${good}`]) {
+    assert.equal((await call('/orders/v1/orders', header)).status, 401, header);
+  }
+  assert.equal(backend.requests.length, 0);
+});
+
+it('refuses two Authorization headers rather than picking one', async () => {
+  const t = await token();
+  const res = await raw(Number(new URL(base).port), `GET /orders/v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${t}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
+  assert.match(res, /^HTTP\/1\.1 401 /);
+  assert.equal(backend.requests.length, 0);
+});
+
+it('403 (900908) when the application is not subscribed, 900907 when the subscription is blocked', async () => {
+  const notSubscribed = await call('/orders/v1/orders', `Bearer ${await token({ application: { id: 'app-2', name: 'Other', owner: 'bob', tier: 'Unlimited' } })}`);
+  assert.equal(notSubscribed.status, 403);
+  assert.equal(notSubscribed.json<{ code: number }>().code, 900908);
+  gw.data.setSubscriptions([{ applicationId: 'app-1', apiId: 'api-1', status: 'BLOCKED', tier: 'Gold' }]);
+  const blocked = await call('/orders/v1/orders', `Bearer ${await token()}`);
+  assert.equal(blocked.status, 403);
+  assert.equal(blocked.json<{ code: number }>().code, 900907);
+  gw.data.setSubscriptions([{ applicationId: 'app-1', apiId: 'api-1', status: 'PROD_ONLY_BLOCKED', tier: 'Gold' }]);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${await token()}`)).status, 403);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${await token({ keytype: 'SANDBOX' })}`)).status, 200, 'sandbox keys still work');
+  gw.data.setSubscriptions([{ applicationId: 'app-1', apiId: 'api-1', status: 'ON_HOLD', tier: 'Gold' }]);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${await token()}`)).status, 403);
+  gw.data.setSubscriptions([]);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${await token()}`)).status, 403, 'unsubscribed: refused on the next call');
+  assert.equal(backend.requests.length, 0);
+});
+
+it('403 (900910) when the token lacks the operation scope, which another operation does not need', async () => {
+  const t = await token({ scope: 'orders:read' });
+  const post = await call('/orders/v1/orders', `Bearer ${t}`, { method: 'POST', body: '{}' });
+  assert.equal(post.status, 403);
+  assert.equal(post.json<{ code: number }>().code, 900910);
+  assert.match(String(post.headers['www-authenticate']), /insufficient_scope/);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${t}`)).status, 200);
+  assert.equal((await call('/orders/v1/orders', `Bearer ${await token({ scope: 'orders:read orders:write' })}`, { method: 'POST', body: '{}' })).status, 200);
+});
+
+it('sends sandbox keys to the sandbox endpoint', async () => {
+  const res = await call('/orders/v1/orders', `Bearer ${await token({ keytype: 'SANDBOX' })}`);
+  assert.equal(res.status, 200);
+  assert.equal(sandbox.requests.length, 1);
+  assert.equal(backend.requests.length, 0);
+});
+
+it('needs no token on an operation without security', async () => {
+  assert.equal((await call('/orders/v1/status')).status, 200);
+});
