@@ -1,0 +1,112 @@
+/**
+ * Gateway benchmark (issue: "Gateway: secure, fast, never down"): wrk against, in one run,
+ *   1. the backend directly (nginx `return 200`),
+ *   2. nginx as a plain reverse proxy,
+ *   3. a bare Node proxy (node:http + undici, no policies) — the baseline,
+ *   4. the Gateway, (a) no security, (b) JWT + subscription + scope.
+ * Prints requests/s, p50/p99 and each ratio to the bare Node proxy.
+ *
+ *   apt-get install wrk nginx-light
+ *   node_modules/.bin/node bench/gateway.ts [seconds=10] [connections=50]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePorts } from '@gatehouse/testing';
+
+const seconds = Number(process.argv[2] ?? 10);
+const connections = Number(process.argv[3] ?? 50);
+const dir = await mkdtemp(join(tmpdir(), 'gh-bench-'));
+const children: ChildProcess[] = [];
+const [backendPort, nginxProxyPort, bareProxyPort, gwOpenPort, gwSecuredPort] = await freePorts(5);
+
+function start(cmd: string, args: string[], readyText?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    if (!readyText) return setTimeout(() => resolve(''), 500);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith(readyText));
+      if (line) resolve(line.slice(readyText.length).trim());
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out}`)));
+  });
+}
+
+async function wrk(url: string, headers: string[] = []): Promise<{ rps: number; p50: number; p99: number }> {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
+  const text = await new Promise<string>((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}`))));
+  });
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  if (non2xx) throw new Error(`${url}: ${non2xx[1]} non-2xx responses`);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]), p50: ms('50'), p99: ms('99') };
+}
+
+try {
+  const nginxConf = join(dir, 'nginx.conf');
+  await writeFile(
+    nginxConf,
+    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http { access_log off;
+  upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
+  server { listen 127.0.0.1:${backendPort}; location / { return 200 "ok"; } }
+  server { listen 127.0.0.1:${nginxProxyPort}; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}`,
+  );
+  await start('nginx', ['-c', nginxConf, '-p', dir]);
+  const node = process.execPath;
+  const here = new URL('./gateway/', import.meta.url).pathname;
+  const backend = `http://127.0.0.1:${backendPort}`;
+  await start(node, [join(here, 'bare-proxy.ts'), String(bareProxyPort), backend], 'ready');
+  await start(node, [join(here, 'gateway-server.ts'), String(gwOpenPort), backend, 'open'], 'ready');
+  const token = await start(node, [join(here, 'gateway-server.ts'), String(gwSecuredPort), backend, 'secured'], 'ready ');
+
+  const rows: [string, { rps: number; p50: number; p99: number }][] = [];
+  // A short warm-up of each, so JIT and pools are settled before measuring.
+  for (const [url, h] of [
+    [`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, []],
+    [`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, []],
+    [`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, [`Authorization: Bearer ${token}`]],
+  ] as [string, string[]][]) {
+    await spawnWarmup(url, h);
+  }
+  rows.push(['backend directly (nginx return 200)', await wrk(`http://127.0.0.1:${backendPort}/bench/1.0.0/hello`)]);
+  rows.push(['nginx reverse proxy', await wrk(`http://127.0.0.1:${nginxProxyPort}/bench/1.0.0/hello`)]);
+  rows.push(['bare Node proxy (node:http + undici)', await wrk(`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`)]);
+  rows.push(['Gateway (a) no security', await wrk(`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`)]);
+  rows.push(['Gateway (b) JWT + subscription + scope', await wrk(`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, [`Authorization: Bearer ${token}`])]);
+
+  const baseline = rows[2][1];
+  console.log(`wrk -t1 -c${connections} -d${seconds}s, node ${process.version}, ${new Date().toISOString()}`);
+  console.log('target                                   req/s     p50 ms   p99 ms   vs bare proxy   p99 added');
+  for (const [name, r] of rows) {
+    console.log(
+      `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms`,
+    );
+  }
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function spawnWarmup(url: string, headers: string[]): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const child = spawn('wrk', ['-t1', '-c10', '-d2s', ...headers.flatMap((h) => ['-H', h]), url], { stdio: 'ignore' });
+    child.once('exit', () => resolve());
+  });
+}

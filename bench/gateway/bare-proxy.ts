@@ -1,0 +1,20 @@
+/**
+ * The baseline the Gateway is measured against: node:http in front of an undici pool, streaming
+ * both ways, no policies. `node bench/gateway/bare-proxy.ts <port> <backend-url>`
+ */
+import { createServer } from 'node:http';
+import { Pool } from 'undici';
+
+const [port, backend] = [Number(process.argv[2]), process.argv[3]];
+const pool = new Pool(backend, { connections: 128, keepAliveTimeout: 30_000 });
+createServer((req, res) => {
+  pool
+    .stream({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers as Record<string, string>, body: req.method === 'GET' ? null : req }, ({ statusCode, headers }) => {
+      res.writeHead(statusCode, headers as Record<string, string>);
+      return res;
+    })
+    .catch(() => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+}).listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
