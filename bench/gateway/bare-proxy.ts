@@ -9,7 +9,7 @@ const [port, backend] = [Number(process.argv[2]), process.argv[3]];
 const pool = new Pool(backend, { connections: 128, keepAliveTimeout: 30_000 });
 createServer((req, res) => {
   pool
-    .stream({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers as Record<string, string>, body: req.method === 'GET' ? null : req }, ({ statusCode, headers }) => {
+    .stream({ method: (req.method ?? 'GET') as 'GET', path: req.url ?? '/', headers: req.headers as Record<string, string>, body: req.method === 'GET' ? null : req }, ({ statusCode, headers }) => {
       res.writeHead(statusCode, headers as Record<string, string>);
       return res;
     })
