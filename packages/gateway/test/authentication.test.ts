@@ -1,7 +1,7 @@
 import { after, before, beforeEach, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { pino } from 'pino';
 import { loadConfig } from '@gatehouse/config';
 import { createInProcessHub } from '@gatehouse/events';
@@ -13,7 +13,7 @@ import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
 // does, so every malformed variant can be made. The real Key Manager's tokens are exercised by
 // the end-to-end tests.
 const ISSUER = 'https://km.test/oauth2/token';
-let key: { privateKey: KeyLike; publicKey: KeyLike };
+let key: { privateKey: CryptoKey; publicKey: CryptoKey };
 let jwk: JWK;
 let gw: Gateway;
 let backend: MockUpstream;
