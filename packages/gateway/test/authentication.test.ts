@@ -13,7 +13,7 @@ import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
 // does, so every malformed variant can be made. The real Key Manager's tokens are exercised by
 // the end-to-end tests.
 const ISSUER = 'https://km.test/oauth2/token';
-let key: { privateKey: CryptoKey; publicKey: CryptoKey };
+let key: Awaited<ReturnType<typeof generateKeyPair>>;
 let jwk: JWK;
 let gw: Gateway;
 let backend: MockUpstream;
