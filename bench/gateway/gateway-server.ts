@@ -46,3 +46,4 @@ const token = await new SignJWT({ sub: 'bench', aud: 'c', client_id: 'c', azp: '
   .setExpirationTime('2h')
   .sign(privateKey);
 process.stdout.write(`ready ${token}\n`);
+process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
