@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { EventHub } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
+import { AnalyticsCollector } from './analytics.ts';
 import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
 import { compileChain, type Policy } from './policy.ts';
 import { defaultPolicies } from './policies/index.ts';
@@ -13,6 +14,7 @@ import type { RuntimeApi } from './runtime-api.ts';
 import { Upstreams, defaultUpstreamOptions, type UpstreamOptions } from './upstream.ts';
 
 export interface GatewayDeps {
+  readonly nodeId?: string;
   readonly logger: Logger;
   readonly metrics?: Registry;
   readonly hub: EventHub;
@@ -36,6 +38,8 @@ export interface Gateway {
   apis(): readonly RuntimeApi[];
   /** Subscriptions and revocations, decided on offline. */
   readonly data: GatewayData;
+  /** Call events waiting to be published, published and dropped. */
+  analytics(): { buffered: number; published: number; dropped: number };
   /** Replaces the key managers whose tokens are accepted. */
   setIssuers(issuers: readonly TrustedIssuer[]): void;
   /** Actual listener URLs (`http`, `https`), once started. */
@@ -50,7 +54,8 @@ export interface Gateway {
 export function createGateway(config: GatehouseConfig, deps: GatewayDeps, options: GatewayOptions = {}): Gateway {
   const verifier = new TokenVerifier();
   const data = new GatewayData();
-  const policies = options.policies ?? defaultPolicies({ verifier, data });
+  const collector = new AnalyticsCollector(deps.hub, deps.logger);
+  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway' });
   const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
   let deployed: readonly RuntimeApi[] = [];
@@ -84,7 +89,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     async stop() {
       health.startDraining();
       await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
-      await upstreams.close();
+      await Promise.all([upstreams.close(), collector.close()]);
     },
     urls: () => listeners.map((l) => `gateway ${l.url}`),
     deploy(apis) {
@@ -100,5 +105,6 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     apis: () => deployed,
     data,
     setIssuers: (issuers) => verifier.setIssuers(issuers),
+    analytics: () => collector.stats,
   };
 }

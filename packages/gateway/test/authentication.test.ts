@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { loadConfig } from '@gatehouse/config';
 import { createInProcessHub } from '@gatehouse/events';
 import { loadOrCreateTls } from '@gatehouse/runtime';
@@ -21,6 +22,7 @@ let sandbox: MockUpstream;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let base: string;
 const hub = createInProcessHub();
+const metrics = new Registry();
 const now = () => Math.floor(Date.now() / 1000);
 
 const api: RuntimeApi = {
@@ -77,7 +79,7 @@ before(async () => {
   [backend, sandbox] = await Promise.all([startMockUpstream('prod'), startMockUpstream('sandbox')]);
   const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
   const tls = await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path });
-  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls });
+  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls, metrics });
   await gw.start();
   base = gw.listeners.http as string;
   gw.setIssuers([{ name: 'Resident Key Manager', issuer: ISSUER, jwks: { keys: [jwk] } }]);
@@ -208,4 +210,33 @@ it('sends sandbox keys to the sandbox endpoint', async () => {
 
 it('needs no token on an operation without security', async () => {
   assert.equal((await call('/orders/v1/status')).status, 200);
+});
+
+it('publishes one analytics event per call on the analytics topic, off the request path', async () => {
+  const seen: { status: number; applicationId: string | null; user: string | null; apiName: string; keyType: string }[] = [];
+  const sub = await hub.subscribe<{ events: typeof seen }>('analytics', (e) => {
+    seen.push(...e.payload.events);
+  });
+  try {
+    assert.equal((await call('/orders/v1/orders', `Bearer ${await token()}`)).status, 200);
+    assert.equal((await call('/orders/v1/orders')).status, 401);
+    const deadline = Date.now() + 3_000;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const ok = seen.find((e) => e.status === 200);
+    const denied = seen.find((e) => e.status === 401);
+    assert.deepEqual(ok && { app: ok.applicationId, user: ok.user, api: ok.apiName, keyType: ok.keyType }, { app: 'app-1', user: 'alice', api: 'Orders', keyType: 'PRODUCTION' });
+    assert.ok(denied, 'denied calls are counted too');
+    assert.equal(denied.applicationId, null);
+    assert.equal(gw.analytics().dropped, 0);
+  } finally {
+    await sub.unsubscribe();
+  }
+});
+
+it('counts calls per API and status class in Prometheus metrics', async () => {
+  await call('/orders/v1/orders', `Bearer ${await token()}`);
+  const text = (await httpCall(`${base}/metrics`)).text;
+  assert.match(text, /gatehouse_gateway_requests_total\{api="Orders:v1",status_class="2xx"\} [1-9]/);
+  assert.match(text, /gatehouse_gateway_requests_total\{api="Orders:v1",status_class="4xx"\} [1-9]/);
+  assert.match(text, /gatehouse_gateway_request_duration_seconds_count\{api="Orders:v1"\} [1-9]/);
 });

@@ -3,12 +3,17 @@ import assert from 'node:assert/strict';
 import { defaultPolicies } from './index.ts';
 import { GatewayData } from '../security/gateway-data.ts';
 import { TokenVerifier } from '../security/token-verifier.ts';
+import { AnalyticsCollector } from '../analytics.ts';
+import { createInProcessHub } from '@gatehouse/events';
+import { pino } from 'pino';
+
+const collector = new AnalyticsCollector(createInProcessHub(), pino({ level: 'silent' }));
 import { sortPolicies, type Policy } from '../policy.ts';
 
 it('runs the policies in the documented order (ARCHITECTURE.md), with unique priorities', () => {
   assert.deepEqual(
-    defaultPolicies({ verifier: new TokenVerifier(), data: new GatewayData() }).map((p) => p.name),
-    ['cors', 'api-state', 'authentication'],
+    defaultPolicies({ verifier: new TokenVerifier(), data: new GatewayData(), collector, metrics: undefined, gatewayId: 'gw' }).map((p) => p.name),
+    ['cors', 'api-state', 'authentication', 'analytics'],
   );
 });
 

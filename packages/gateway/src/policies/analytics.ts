@@ -1,0 +1,57 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { AnalyticsCollector } from '../analytics.ts';
+import type { Policy } from '../policy.ts';
+
+/**
+ * The log phase: one analytics event per call (batched by the collector) and Prometheus metrics
+ * per API. The metric children are made at deploy time, so a call does no label hashing.
+ */
+export function createAnalyticsPolicy(deps: { collector: AnalyticsCollector; metrics: Registry | undefined; gatewayId: string; now?: () => number }): Policy {
+  const now = deps.now ?? Date.now;
+  const registry = deps.metrics;
+  const requests = registry
+    ? (registry.getSingleMetric('gatehouse_gateway_requests_total') as Counter<'api' | 'status_class'> | undefined) ??
+      new Counter({ name: 'gatehouse_gateway_requests_total', help: 'API calls answered by the gateway', labelNames: ['api', 'status_class'], registers: [registry] })
+    : undefined;
+  const latency = registry
+    ? (registry.getSingleMetric('gatehouse_gateway_request_duration_seconds') as Histogram<'api'> | undefined) ??
+      new Histogram({ name: 'gatehouse_gateway_request_duration_seconds', help: 'Time from request to response headers, gateway and backend', labelNames: ['api'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })
+    : undefined;
+  return {
+    name: 'analytics',
+    priority: 100,
+    create(api, operation) {
+      const label = `${api.name}:${api.version}`;
+      const byClass = requests ? ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c) => requests.labels(label, c)) : undefined;
+      const timer = latency?.labels(label);
+      const op = `${operation.verb} ${operation.target}`;
+      return {
+        log(ctx) {
+          const t = now();
+          const ms = t - ctx.startedAt;
+          byClass?.[Math.min(4, Math.max(0, Math.floor(ctx.status / 100) - 1))].inc();
+          timer?.observe(ms / 1000);
+          const app = ctx.token?.application;
+          const length = ctx.res.getHeader('content-length');
+          deps.collector.record({
+            time: t,
+            gatewayId: deps.gatewayId,
+            apiId: api.id,
+            apiName: api.name,
+            apiVersion: api.version,
+            apiContext: api.context,
+            operation: op,
+            applicationId: app?.id ?? null,
+            applicationName: app?.name ?? null,
+            applicationOwner: app?.owner ?? null,
+            user: ctx.token?.subject ?? null,
+            keyType: ctx.keyType,
+            status: ctx.status,
+            latencyMs: ms,
+            responseBytes: length === undefined ? null : Number(length),
+          });
+        },
+      };
+    },
+  };
+}
