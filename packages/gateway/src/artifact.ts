@@ -20,6 +20,7 @@ export interface DeployedArtifact {
     readonly sandbox: { urls: string[]; failovers?: string[]; timeoutMs?: number | null } | null;
   };
   readonly cors: Record<string, unknown> | null;
+  readonly apiThrottlingPolicy?: string | null;
   readonly environment: string;
   readonly vhost: string;
   readonly checksum: string;
@@ -80,5 +81,6 @@ export function toRuntimeApis(artifacts: readonly DeployedArtifact[]): RuntimeAp
     operations: a.operations.map((o) => ({ verb: o.verb.toUpperCase(), target: o.target, authType: o.authType, scopes: o.scopes ?? [], throttlingPolicy: o.throttlingPolicy })),
     endpoints: { production: group(a.endpoints.type, a.endpoints.production), sandbox: group(a.endpoints.type, a.endpoints.sandbox) },
     cors: cors(a.cors),
+    apiThrottlingPolicy: a.apiThrottlingPolicy ?? undefined,
   }));
 }

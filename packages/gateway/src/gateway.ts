@@ -4,6 +4,7 @@ import type { GatehouseConfig } from '@gatehouse/config';
 import type { EventHub } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 import { AnalyticsCollector } from './analytics.ts';
+import { LocalRateCounter } from './throttle/counter.ts';
 import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
 import { compileChain, type Policy } from './policy.ts';
 import { defaultPolicies } from './policies/index.ts';
@@ -55,7 +56,8 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   const verifier = new TokenVerifier();
   const data = new GatewayData();
   const collector = new AnalyticsCollector(deps.hub, deps.logger);
-  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway' });
+  const counter = new LocalRateCounter();
+  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway' });
   const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
   let deployed: readonly RuntimeApi[] = [];

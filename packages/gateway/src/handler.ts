@@ -159,6 +159,7 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       dropHeaders: undefined,
       addHeaders: undefined,
       token: undefined,
+      rateLimit: undefined,
       status: 0,
     };
     const access = route.chain.access;

@@ -22,6 +22,8 @@ export interface RequestContext {
   dropHeaders: string[] | undefined;
   /** Headers to add to the upstream request, e.g. a backend JWT. */
   addHeaders: [string, string][] | undefined;
+  /** The most restrictive rate limit that admitted the call (for X-RateLimit-* headers). */
+  rateLimit: { readonly limit: number; readonly remaining: number; readonly resetAt: number } | undefined;
   /** The verified access token, once authentication ran. */
   token: VerifiedToken | undefined;
   /** Status sent to the client, once known (for the log phase). */

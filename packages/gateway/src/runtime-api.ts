@@ -16,6 +16,8 @@ export interface RuntimeApi {
   readonly operations: readonly RuntimeOperation[];
   readonly endpoints: { readonly production?: EndpointGroup; readonly sandbox?: EndpointGroup };
   readonly cors?: CorsConfig;
+  /** API-level advanced throttling policy name. */
+  readonly apiThrottlingPolicy?: string;
 }
 
 export interface RuntimeOperation {

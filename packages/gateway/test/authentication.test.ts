@@ -240,3 +240,43 @@ it('counts calls per API and status class in Prometheus metrics', async () => {
   assert.match(text, /gatehouse_gateway_requests_total\{api="Orders:v1",status_class="4xx"\} [1-9]/);
   assert.match(text, /gatehouse_gateway_request_duration_seconds_count\{api="Orders:v1"\} [1-9]/);
 });
+
+it('throttles by subscription tier with WSO2 headers and codes, and counts applications apart', async () => {
+  gw.data.setPolicies([
+    { kind: 'subscription', name: 'Gold', limit: { count: 3, windowMs: 60_000 }, stopOnQuotaReach: true },
+    { kind: 'application', name: 'Unlimited', limit: undefined, stopOnQuotaReach: true },
+  ]);
+  gw.data.setSubscriptions([
+    { applicationId: 'app-t', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Gold' },
+    { applicationId: 'app-u', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Gold' },
+  ]);
+  const t = await token({ application: { id: 'app-t', name: 'T', owner: 'alice', tier: 'Unlimited' } });
+  const statuses: number[] = [];
+  let last;
+  for (let i = 0; i < 5; i++) {
+    last = await call('/orders/v1/orders', `Bearer ${t}`);
+    statuses.push(last.status);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  assert.equal(last?.json<{ code: number }>().code, 900804);
+  assert.ok(Number(last?.headers['retry-after']) >= 1);
+  assert.equal(last?.headers['x-ratelimit-limit'], '3');
+  assert.equal(last?.headers['x-ratelimit-remaining'], '0');
+  const other = await call('/orders/v1/orders', `Bearer ${await token({ application: { id: 'app-u', name: 'U', owner: 'bob', tier: 'Unlimited' } })}`);
+  assert.equal(other.status, 200, 'another application has its own quota');
+  assert.equal(other.headers['x-ratelimit-remaining'], '2');
+  assert.equal(backend.requests.length, 4);
+  gw.data.setPolicies([]);
+});
+
+it('burst control refuses with 900807 before the subscription quota runs out', async () => {
+  gw.data.setPolicies([{ kind: 'subscription', name: 'Gold', limit: { count: 1000, windowMs: 60_000 }, burst: { count: 2, windowMs: 60_000 }, stopOnQuotaReach: true }]);
+  gw.data.setSubscriptions([{ applicationId: 'app-b', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Gold' }]);
+  const t = await token({ application: { id: 'app-b', name: 'B', owner: 'alice', tier: 'Unlimited' } });
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) statuses.push((await call('/orders/v1/orders', `Bearer ${t}`)).status);
+  assert.deepEqual(statuses, [200, 200, 429]);
+  const res = await call('/orders/v1/orders', `Bearer ${t}`);
+  assert.equal(res.json<{ code: number }>().code, 900807);
+  gw.data.setPolicies([]);
+});

@@ -8,6 +8,8 @@ import { createAnalyticsPolicy } from './analytics.ts';
 import { apiStatePolicy } from './api-state.ts';
 import { createAuthenticationPolicy } from './authentication.ts';
 import { corsPolicy } from './cors.ts';
+import { createThrottlingPolicy } from './throttling.ts';
+import type { RateCounter } from '../throttle/counter.ts';
 
 /** Every policy of the chain, in the order they run (ARCHITECTURE.md, "A call through the Gateway"). */
 export function defaultPolicies(deps: {
@@ -16,6 +18,9 @@ export function defaultPolicies(deps: {
   collector: AnalyticsCollector;
   metrics: Registry | undefined;
   gatewayId: string;
+  counter: RateCounter;
 }): readonly Policy[] {
-  return Object.freeze(sortPolicies([corsPolicy, apiStatePolicy, createAuthenticationPolicy(deps), createAnalyticsPolicy(deps)]));
+  return Object.freeze(
+    sortPolicies([corsPolicy, apiStatePolicy, createAuthenticationPolicy(deps), createThrottlingPolicy(deps), createAnalyticsPolicy(deps)]),
+  );
 }

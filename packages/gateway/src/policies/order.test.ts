@@ -4,6 +4,7 @@ import { defaultPolicies } from './index.ts';
 import { GatewayData } from '../security/gateway-data.ts';
 import { TokenVerifier } from '../security/token-verifier.ts';
 import { AnalyticsCollector } from '../analytics.ts';
+import { LocalRateCounter } from '../throttle/counter.ts';
 import { createInProcessHub } from '@gatehouse/events';
 import { pino } from 'pino';
 
@@ -12,8 +13,8 @@ import { sortPolicies, type Policy } from '../policy.ts';
 
 it('runs the policies in the documented order (ARCHITECTURE.md), with unique priorities', () => {
   assert.deepEqual(
-    defaultPolicies({ verifier: new TokenVerifier(), data: new GatewayData(), collector, metrics: undefined, gatewayId: 'gw' }).map((p) => p.name),
-    ['cors', 'api-state', 'authentication', 'analytics'],
+    defaultPolicies({ verifier: new TokenVerifier(), data: new GatewayData(), collector, counter: new LocalRateCounter(), metrics: undefined, gatewayId: 'gw' }).map((p) => p.name),
+    ['cors', 'api-state', 'authentication', 'throttling', 'analytics'],
   );
 });
 

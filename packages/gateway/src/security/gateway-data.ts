@@ -7,6 +7,8 @@ export interface RuntimeSubscription {
   readonly tier: string;
 }
 
+import type { RuntimeThrottlePolicy } from '../throttle/limits.ts';
+
 /**
  * The in-memory data a gateway decides with, offline: subscriptions and revoked token ids. Filled
  * from the internal data API at start and kept current by events; lookups are Map reads.
@@ -15,6 +17,17 @@ export class GatewayData {
   readonly #subscriptions = new Map<string, RuntimeSubscription>();
   /** jti → expiry (epoch seconds): a revocation is kept until the token would have expired anyway. */
   readonly #revoked = new Map<string, number>();
+  readonly #policies = new Map<string, RuntimeThrottlePolicy>();
+
+  policy(kind: RuntimeThrottlePolicy['kind'], name: string): RuntimeThrottlePolicy | undefined {
+    return this.#policies.get(`${kind}\n${name}`);
+  }
+
+  /** Replaces every throttling policy at once. */
+  setPolicies(all: Iterable<RuntimeThrottlePolicy>): void {
+    this.#policies.clear();
+    for (const p of all) this.#policies.set(`${p.kind}\n${p.name}`, p);
+  }
 
   subscription(applicationId: string, apiId: string): RuntimeSubscription | undefined {
     return this.#subscriptions.get(`${applicationId}\n${apiId}`);
