@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import type { GatehouseConfig } from '@gatehouse/config';
+import type { Clock, ServerKeys } from '@gatehouse/core';
+import type { Databases, Repositories } from '@gatehouse/data';
+import type { EventHub } from '@gatehouse/events';
+import { createValidators } from './ajv.ts';
+import { loadAuthorizer } from './auth.ts';
+import { createDocumentService } from './documents.ts';
+import { PUBLISHER_BASE, publisherRoutes } from './routes/publisher.ts';
+import { INTERNAL_DATA_BASE, internalDataRoutes } from './routes/internal.ts';
+import { createPublisherService } from './service.ts';
+
+export { PublisherErrors } from './errors.ts';
+export type { PublisherErrorCode } from './errors.ts';
+export { recordGatewayAcknowledgement, createPublisherService, PublisherEvents, MAX_REVISIONS } from './service.ts';
+export type { PublisherService, PublisherServiceDeps, Actor } from './service.ts';
+export { RUNTIME_ARTIFACT_SCHEMA_VERSION } from './artifact.ts';
+export type { RuntimeArtifact, EndpointGroup } from './artifact.ts';
+export { PUBLISHER_BASE } from './routes/publisher.ts';
+export { INTERNAL_DATA_BASE } from './routes/internal.ts';
+
+/** What the Publisher needs from its host process: structurally a subset of the CLI's `ComponentDeps`. */
+export interface PublisherDeps {
+  readonly databases: Databases;
+  readonly repositories: Repositories;
+  readonly keys: ServerKeys;
+  readonly hub: EventHub;
+  readonly clock: Clock;
+  readonly logger: { child(bindings: object): unknown };
+  readonly metrics?: unknown;
+}
+
+export interface PublisherComponent {
+  readonly name: 'publisher';
+  routes(app: FastifyInstance): Promise<void>;
+}
+
+/**
+ * The Publisher component: WSO2's publisher REST API v4 under `/api/am/publisher/v4` (with its
+ * own OpenAPI 3.1 document at `openapi.json` / `openapi.yaml`) and the internal data API's
+ * runtime artifacts under `/internal/data/v1`.
+ *
+ * @example
+ * ```ts
+ * const publisher = createPublisher(config, { databases, repositories, keys, hub, clock, logger });
+ * await app.register(async (scope) => publisher.routes(scope));
+ * ```
+ */
+export function createPublisher(config: GatehouseConfig, deps: PublisherDeps): PublisherComponent {
+  const service = createPublisherService(deps);
+  const documents = createDocumentService(deps);
+  return {
+    name: 'publisher',
+    async routes(app) {
+      const validators = createValidators();
+      app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.params).compile(schema as object) as never);
+      const auth = await loadAuthorizer(config, deps);
+      await app.register(multipart, {
+        limits: { fileSize: config.publisher.max_definition_bytes, fieldSize: config.publisher.max_definition_bytes, files: 2, fields: 10, parts: 12 },
+      });
+      await app.register(swagger, {
+        openapi: {
+          openapi: '3.1.0',
+          info: { title: 'Gatehouse Publisher API', version: 'v4', description: 'The Publisher REST API, compatible with WSO2 API Manager publisher v4.' },
+          components: {
+            securitySchemes: {
+              OAuth2Security: { type: 'oauth2', flows: { password: { tokenUrl: '/oauth2/token', scopes: {} } } },
+            },
+          },
+        },
+      });
+      await app.register(async (api) => publisherRoutes(api, { config, service, documents, auth, validators }), { prefix: PUBLISHER_BASE });
+      await app.register(async (internal) => internalDataRoutes(internal, { service, auth }), { prefix: INTERNAL_DATA_BASE });
+      app.get(`${PUBLISHER_BASE}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+      app.get(`${PUBLISHER_BASE}/openapi.yaml`, { schema: { hide: true } }, async (_request, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })));
+    },
+  };
+}
