@@ -1,4 +1,5 @@
 import type { AdminApimTables, AdminSharedTables } from './schema/admin.ts';
+import type { DevPortalApimTables, DevPortalSharedTables } from './schema/devportal.ts';
 import type { KeyManagerApimTables, KeyManagerSharedTables } from './schema/key-manager.ts';
 import type { PublisherApimTables, PublisherSharedTables } from './schema/publisher.ts';
 /**
@@ -50,7 +51,7 @@ export interface UserRolesTable {
 }
 
 /** The shared database (WSO2_SHARED_DB): users, roles, tenants, later the API metadata registry. */
-export interface SharedSchema extends KeyManagerSharedTables, PublisherSharedTables, AdminSharedTables {
+export interface SharedSchema extends KeyManagerSharedTables, PublisherSharedTables, AdminSharedTables, DevPortalSharedTables {
   tenants: TenantsTable;
   users: UsersTable;
   roles: RolesTable;
@@ -81,7 +82,7 @@ export interface SystemSettingsTable {
 }
 
 /** The apim database (WSO2_AM_DB): everything that is not users, roles, tenants or the registry. */
-export interface ApimSchema extends KeyManagerApimTables, PublisherApimTables, AdminApimTables {
+export interface ApimSchema extends KeyManagerApimTables, PublisherApimTables, AdminApimTables, DevPortalApimTables {
   gateway_environments: GatewayEnvironmentsTable;
   system_settings: SystemSettingsTable;
 }

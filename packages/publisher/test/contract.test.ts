@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { createAjv2020 } from '../src/ajv.ts';
-import { BASE, importForm, petstore, startPublisher } from './helpers.ts';
+import { ALL_SCOPES, BASE, importForm, petstore, startPublisher } from './helpers.ts';
 import type { PublisherHarness } from './helpers.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -43,6 +43,18 @@ async function exercise(token: string) {
   await rec('put', '/apis/{apiId}/swagger', await h.form(token, 'PUT', `/apis/${api.id}/swagger`, definition));
   await rec('post', '/apis/change-lifecycle', await h.call(token, 'POST', `/apis/change-lifecycle?apiId=${api.id}&action=Publish`));
   await rec('post', '/apis/change-lifecycle', await h.call(token, 'POST', `/apis/change-lifecycle?apiId=${api.id}&action=Nope`));
+  // The Publisher's subscription operations (served by the Developer Portal's package in the Publisher's scope).
+  const subs = await h.token('admin', `${ALL_SCOPES} apim:subscription_view apim:subscription_block apim:subscription_manage`);
+  const none = await rec('get', '/subscriptions', await h.call(subs, 'GET', `/subscriptions?apiId=${api.id}`));
+  assert.equal(none.count, 0);
+  await rec('get', '/subscriptions', await h.call(subs, 'GET', '/subscriptions?apiId=nope'));
+  const blocked = await rec('post', '/subscriptions/block-subscription', await h.call(subs, 'POST', '/subscriptions/block-subscription?subscriptionId=nope&blockState=BLOCKED'));
+  assert.equal(blocked.code, 901420);
+  await rec('post', '/subscriptions/block-subscription', await h.call(subs, 'POST', '/subscriptions/block-subscription?subscriptionId=nope&blockState=NOPE'));
+  const unblocked = await rec('post', '/subscriptions/unblock-subscription', await h.call(subs, 'POST', '/subscriptions/unblock-subscription?subscriptionId=nope'));
+  assert.equal(unblocked.code, 901420);
+  // Without a subscription scope: WSO2's 403 body.
+  await rec('post', '/subscriptions/unblock-subscription', await h.call(token, 'POST', '/subscriptions/unblock-subscription?subscriptionId=nope'));
   await rec('get', '/apis/{apiId}/lifecycle-history', await h.call(token, 'GET', `/apis/${api.id}/lifecycle-history`));
   await rec('get', '/apis/{apiId}/lifecycle-state', await h.call(token, 'GET', `/apis/${api.id}/lifecycle-state`));
   const rev = await rec('post', '/apis/{apiId}/revisions', await h.call(token, 'POST', `/apis/${api.id}/revisions`, { description: 'r' }));

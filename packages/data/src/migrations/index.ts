@@ -6,6 +6,7 @@ import * as apim0002 from './apim/0002_system_settings.ts';
 import * as shared0001 from './shared/0001_tenants_users_roles.ts';
 import * as local0001 from './local/0001_local_entries.ts';
 import { adminMigrations } from './admin.ts';
+import { devportalMigrations } from './devportal.ts';
 import { keyManagerMigrations } from './key-manager.ts';
 import { publisherMigrations } from './publisher.ts';
 
@@ -20,6 +21,7 @@ import { publisherMigrations } from './publisher.ts';
  * | key-manager | 0100-0199 | 0100-0199 |
  * | publisher   | 0200-0299 | 0200-0299 |
  * | admin       | 0300-0399 | 0300-0399 |
+ * | devportal   | 0400-0499 | 0400-0499 |
  */
 export const apimMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_gateway_environments': apim0001,
@@ -27,6 +29,7 @@ export const apimMigrations: Readonly<Record<string, Migration>> = Object.freeze
   ...keyManagerMigrations.apim,
   ...publisherMigrations.apim,
   ...adminMigrations.apim,
+  ...devportalMigrations.apim,
 });
 
 export const sharedMigrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -34,6 +37,7 @@ export const sharedMigrations: Readonly<Record<string, Migration>> = Object.free
   ...keyManagerMigrations.shared,
   ...publisherMigrations.shared,
   ...adminMigrations.shared,
+  ...devportalMigrations.shared,
 });
 
 /** The per-node local store (never shared between nodes): the gateway's last-known-good snapshot. */

@@ -1,0 +1,561 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { constantTimeEqual, Roles } from '@gatehouse/core';
+import type { Clock, ServerKeys } from '@gatehouse/core';
+import type { GatehouseConfig } from '@gatehouse/config';
+import { DataErrors } from '@gatehouse/data';
+import type { Databases, Repositories } from '@gatehouse/data';
+import { Topics } from '@gatehouse/events';
+import type { EventHub, Logger } from '@gatehouse/events';
+import { createAdminService, RESIDENT_KEY_MANAGER } from '@gatehouse/admin';
+import type { PolicyKind, Workflow, WorkflowType } from '@gatehouse/admin';
+import { createClient, findClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
+import type { KmContext, OAuthClient } from '@gatehouse/key-manager';
+import { canSee, createCatalog, effectiveContext } from './catalog.ts';
+import type { CatalogApi, Viewer } from './catalog.ts';
+import { DevPortalErrors, invalid } from './errors.ts';
+import { ApplicationStatuses, createDevPortalStore, SubscriptionStatuses } from './store.ts';
+import type { Application, KeyMapping, Subscription, SubscriptionStatus } from './store.ts';
+
+/** What the Developer Portal needs from its host: structurally a subset of the CLI's `ComponentDeps`. */
+export interface DevPortalDeps {
+  readonly databases: Databases;
+  readonly repositories: Repositories;
+  readonly keys: ServerKeys;
+  readonly hub: EventHub;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** Who is acting: the token's user, tenant and roles. */
+export interface Caller extends Viewer {
+  tenantId: number;
+}
+
+/** Event types on `Topics.Notification` (WSO2's notifier event names). */
+export const DevPortalEvents = {
+  ApplicationCreate: 'APPLICATION_CREATE',
+  ApplicationUpdate: 'APPLICATION_UPDATE',
+  ApplicationDelete: 'APPLICATION_DELETE',
+  SubscriptionCreate: 'SUBSCRIPTIONS_CREATE',
+  SubscriptionUpdate: 'SUBSCRIPTIONS_UPDATE',
+  SubscriptionDelete: 'SUBSCRIPTIONS_DELETE',
+  KeyMappingCreate: 'APPLICATION_REGISTRATION_CREATE',
+  KeyMappingRemove: 'REMOVE_APPLICATION_KEYMAPPING',
+} as const;
+
+export const KeyTypes = ['PRODUCTION', 'SANDBOX'] as const;
+export type KeyType = (typeof KeyTypes)[number];
+
+/** Grant types an application's client may get (what the Key Manager implements). */
+export const SUPPORTED_GRANTS = ['client_credentials', 'password', 'refresh_token', 'authorization_code'] as const;
+const DEFAULT_GRANTS = ['client_credentials', 'password', 'refresh_token'];
+
+export function createDevPortalService(config: GatehouseConfig, deps: DevPortalDeps) {
+  const { databases, repositories, hub, clock } = deps;
+  const store = createDevPortalStore(databases.apim, clock);
+  const catalog = createCatalog(databases, repositories);
+  const admin = createAdminService({ databases, repositories, keys: deps.keys, hub, clock, logger: deps.logger });
+  const km: KmContext = kmContext(config, { databases, repositories, keys: deps.keys, hub, logger: deps.logger, clock });
+
+  const notify = async (type: string, tenantId: number, payload: Record<string, unknown>) => {
+    try {
+      await hub.publish(Topics.Notification, type, payload, { tenantId });
+    } catch (err) {
+      // Stored first: gateways that miss the event resync from the internal data API.
+      deps.logger.error({ err, type }, 'could not publish a devportal notification');
+    }
+  };
+
+  /** WSO2 always has Unlimited; until Admin seeded its tiers, that is the one tier accepted. */
+  const tierExists = async (tenantId: number, kind: PolicyKind, name: string): Promise<boolean> => {
+    if (await admin.stores.policies.getByName(tenantId, kind, name)) return true;
+    return name === 'Unlimited' && (await admin.stores.policies.list(tenantId, kind)).length === 0;
+  };
+
+  const appNotFound = (id: string) => DevPortalErrors.create('DEVPORTAL_ERR_APPLICATION_NOT_FOUND', { description: `No application with id ${id}` });
+  const subNotFound = (id: string) => DevPortalErrors.create('DEVPORTAL_ERR_SUBSCRIPTION_NOT_FOUND', { description: `No subscription with id ${id}` });
+  const apiNotFound = (id: string) => DevPortalErrors.create('DEVPORTAL_ERR_API_NOT_FOUND', { description: `No API with id ${id}` });
+
+  /** The caller's own application, else 404 (never 403: another user's ids must not be confirmed). */
+  const ownApp = async (caller: Caller, id: string): Promise<Application> => {
+    const app = await store.applications.get(caller.tenantId, id, caller.username);
+    if (!app) throw appNotFound(id);
+    return app;
+  };
+
+  const visibleApi = async (viewer: Viewer | undefined, tenantId: number, apiId: string): Promise<CatalogApi> => {
+    const api = await catalog.get(tenantId, apiId);
+    if (!api || !canSee(api, viewer)) throw apiNotFound(apiId);
+    return api;
+  };
+
+  const applicationEvent = (app: Application) => ({
+    applicationId: app.id, applicationUuid: app.id, name: app.name, subscriber: app.owner, tier: app.throttlingPolicy, tokenType: app.tokenType,
+    groupIds: app.groups, attributes: app.attributes, status: app.status, tenantId: app.tenantId,
+  });
+
+  const subscriptionEvent = (sub: Subscription, api: CatalogApi | undefined, app: Application | undefined) => ({
+    subscriptionId: sub.id, subscriptionUuid: sub.id, applicationId: sub.applicationId, applicationUuid: sub.applicationId, applicationName: app?.name,
+    apiId: sub.apiId, apiUuid: sub.apiId, apiName: api?.name, apiContext: api ? effectiveContext(api.context, api.version) : undefined, apiVersion: api?.version,
+    apiProvider: api?.provider, policyId: sub.throttlingPolicy, tier: sub.throttlingPolicy, subscriptionState: sub.status, status: sub.status, tenantId: sub.tenantId,
+  });
+
+  const startWorkflow = async (tenantId: number, type: WorkflowType, subjectRef: string, createdBy: string, description: string, properties: Record<string, unknown>): Promise<Workflow | undefined> => {
+    if (!(await admin.isWorkflowEnabled(tenantId, type))) return undefined;
+    return admin.createWorkflow(tenantId, { workflowType: type, subjectRef, createdBy, description, properties });
+  };
+
+  // ---- applications ----------------------------------------------------------------------
+
+  interface ApplicationInput {
+    name: string;
+    throttlingPolicy: string;
+    description?: string;
+    tokenType?: string;
+    attributes?: Record<string, string>;
+    groups?: string[];
+  }
+
+  const checkApplicationInput = async (tenantId: number, input: ApplicationInput) => {
+    const name = input.name.trim();
+    if (name === '') throw invalid('body.name', 'must not be empty');
+    if (!(await tierExists(tenantId, 'application', input.throttlingPolicy))) {
+      throw DevPortalErrors.create('DEVPORTAL_ERR_UNKNOWN_TIER', { description: `No application throttling policy named ${input.throttlingPolicy}` });
+    }
+    const tokenType = input.tokenType === 'OAUTH' || input.tokenType === 'DEFAULT' ? 'OAUTH' : 'JWT';
+    return { name, tokenType } as const;
+  };
+
+  const duplicateName = (name: string) => DevPortalErrors.create('DEVPORTAL_ERR_APPLICATION_EXISTS', { description: `An application named ${name} already exists` });
+
+  const applications = {
+    async create(caller: Caller, input: ApplicationInput): Promise<Application> {
+      const { name, tokenType } = await checkApplicationInput(caller.tenantId, input);
+      const pending = await admin.isWorkflowEnabled(caller.tenantId, 'APPLICATION_CREATION');
+      let app: Application;
+      try {
+        app = await store.applications.create(caller.tenantId, {
+          name, owner: caller.username, throttlingPolicy: input.throttlingPolicy, description: input.description ?? null, tokenType,
+          status: pending ? ApplicationStatuses.Created : ApplicationStatuses.Approved, groups: input.groups ?? [], attributes: input.attributes ?? {},
+        });
+      } catch (err) {
+        if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw duplicateName(name);
+        throw err;
+      }
+      if (pending) {
+        await startWorkflow(caller.tenantId, 'APPLICATION_CREATION', app.id, caller.username, `Application ${app.name} of ${app.owner}`, { applicationName: app.name, tier: app.throttlingPolicy });
+      }
+      await notify(DevPortalEvents.ApplicationCreate, caller.tenantId, applicationEvent(app));
+      return app;
+    },
+    get: ownApp,
+    list: (caller: Caller, page: { limit: number; offset: number; query?: string }) => store.applications.list(caller.tenantId, caller.username, page),
+    async update(caller: Caller, id: string, input: ApplicationInput): Promise<Application> {
+      const base = await ownApp(caller, id);
+      const { name, tokenType } = await checkApplicationInput(caller.tenantId, input);
+      let app: Application | undefined;
+      try {
+        app = await store.applications.update(caller.tenantId, base.id, {
+          name, throttlingPolicy: input.throttlingPolicy, description: input.description ?? base.description, tokenType,
+          groups: input.groups ?? base.groups, attributes: input.attributes ?? base.attributes,
+        });
+      } catch (err) {
+        if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw duplicateName(name);
+        throw err;
+      }
+      if (!app) throw appNotFound(id);
+      // The application's facts live in its clients too (they go into every token).
+      await databases.apim
+        .updateTable('km_oauth_clients')
+        .set({ application_name: app.name, application_tier: app.throttlingPolicy, updated_at: clock.now() })
+        .where('tenant_id', '=', caller.tenantId)
+        .where('application_id', '=', app.id)
+        .execute();
+      await notify(DevPortalEvents.ApplicationUpdate, caller.tenantId, applicationEvent(app));
+      return app;
+    },
+    async delete(caller: Caller, id: string): Promise<void> {
+      const app = await ownApp(caller, id);
+      const subs = await store.subscriptions.list(caller.tenantId, { applicationId: app.id });
+      const mappings = await store.keyMappings.list(caller.tenantId, app.id);
+      const apis = await catalog.getMany(caller.tenantId, subs.map((s) => s.apiId));
+      await store.applications.delete(caller.tenantId, app.id);
+      for (const m of mappings) await removeClient(caller.tenantId, m);
+      for (const s of subs) await notify(DevPortalEvents.SubscriptionDelete, caller.tenantId, subscriptionEvent(s, apis.get(s.apiId), app));
+      for (const m of mappings) await notify(DevPortalEvents.KeyMappingRemove, caller.tenantId, keyMappingEvent(m));
+      await notify(DevPortalEvents.ApplicationDelete, caller.tenantId, applicationEvent(app));
+    },
+  };
+
+  // ---- subscriptions ---------------------------------------------------------------------
+
+  const checkSubscribable = async (caller: Caller, apiId: string, tier: string): Promise<CatalogApi> => {
+    const api = await visibleApi(caller, caller.tenantId, apiId);
+    // WSO2 (APIConsumerImpl.addSubscription): only PUBLISHED and PROTOTYPED APIs take subscriptions.
+    if (api.lifeCycleStatus !== 'PUBLISHED' && api.lifeCycleStatus !== 'PROTOTYPED') {
+      throw DevPortalErrors.create('DEVPORTAL_ERR_API_NOT_SUBSCRIBABLE', { description: `Subscriptions are not allowed on APIs in the state ${api.lifeCycleStatus}` });
+    }
+    const tiers = (api.body.policies as string[] | undefined) ?? [];
+    if (!tiers.includes(tier)) {
+      throw DevPortalErrors.create('DEVPORTAL_ERR_UNKNOWN_TIER', { description: `The API offers the tiers ${tiers.join(', ') || '(none)'}, not ${tier}` });
+    }
+    if (!(await tierExists(caller.tenantId, 'subscription', tier))) {
+      throw DevPortalErrors.create('DEVPORTAL_ERR_UNKNOWN_TIER', { description: `No subscription throttling policy named ${tier}` });
+    }
+    return api;
+  };
+
+  const subscriptions = {
+    async create(caller: Caller, input: { applicationId: string; apiId: string; throttlingPolicy: string; requestedThrottlingPolicy?: string }): Promise<Subscription> {
+      const app = await ownApp(caller, input.applicationId);
+      if (app.status !== ApplicationStatuses.Approved) {
+        throw DevPortalErrors.create('DEVPORTAL_ERR_APPLICATION_NOT_APPROVED', { description: `Application ${app.name} is ${app.status}; it can subscribe once approved` });
+      }
+      const api = await checkSubscribable(caller, input.apiId, input.throttlingPolicy);
+      const pending = await admin.isWorkflowEnabled(caller.tenantId, 'SUBSCRIPTION_CREATION');
+      let sub: Subscription;
+      try {
+        sub = await store.subscriptions.create(caller.tenantId, {
+          applicationId: app.id, apiId: api.id, throttlingPolicy: input.throttlingPolicy, requestedPolicy: input.requestedThrottlingPolicy ?? input.throttlingPolicy,
+          status: pending ? SubscriptionStatuses.OnHold : SubscriptionStatuses.Unblocked, createdBy: caller.username,
+        });
+      } catch (err) {
+        if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) {
+          throw DevPortalErrors.create('DEVPORTAL_ERR_SUBSCRIPTION_EXISTS', { description: `Application ${app.name} is already subscribed to ${api.name} ${api.version}` });
+        }
+        throw err;
+      }
+      if (pending) {
+        await startWorkflow(caller.tenantId, 'SUBSCRIPTION_CREATION', sub.id, caller.username, `Subscription of ${app.name} to ${api.name} ${api.version}`, {
+          applicationName: app.name, apiName: api.name, apiVersion: api.version, apiContext: api.context, tier: sub.throttlingPolicy,
+        });
+      }
+      await notify(DevPortalEvents.SubscriptionCreate, caller.tenantId, subscriptionEvent(sub, api, app));
+      return sub;
+    },
+    async get(caller: Caller, id: string): Promise<Subscription> {
+      const sub = await store.subscriptions.getOwned(caller.tenantId, id, caller.username);
+      if (!sub) throw subNotFound(id);
+      return sub;
+    },
+    async list(caller: Caller, filter: { applicationId?: string; apiId?: string }): Promise<Subscription[]> {
+      if (filter.applicationId !== undefined) await ownApp(caller, filter.applicationId);
+      return store.subscriptions.list(caller.tenantId, { ...filter, owner: caller.username });
+    },
+    async update(caller: Caller, id: string, input: { throttlingPolicy: string; requestedThrottlingPolicy?: string }): Promise<Subscription> {
+      const sub = await subscriptions.get(caller, id);
+      if (sub.status === SubscriptionStatuses.Blocked || sub.status === SubscriptionStatuses.OnHold || sub.status === SubscriptionStatuses.Rejected) {
+        throw DevPortalErrors.create('DEVPORTAL_ERR_VALIDATION', { description: `A subscription in state ${sub.status} cannot change its tier` });
+      }
+      const tier = input.requestedThrottlingPolicy ?? input.throttlingPolicy;
+      const api = await checkSubscribable(caller, sub.apiId, tier);
+      const updated = (await store.subscriptions.update(caller.tenantId, id, { throttlingPolicy: tier, requestedPolicy: tier }))!;
+      await notify(DevPortalEvents.SubscriptionUpdate, caller.tenantId, subscriptionEvent(updated, api, await store.applications.get(caller.tenantId, sub.applicationId)));
+      return updated;
+    },
+    async delete(caller: Caller, id: string): Promise<void> {
+      const sub = await subscriptions.get(caller, id);
+      await store.subscriptions.delete(caller.tenantId, id);
+      const [api, app] = await Promise.all([catalog.get(caller.tenantId, sub.apiId), store.applications.get(caller.tenantId, sub.applicationId)]);
+      await notify(DevPortalEvents.SubscriptionDelete, caller.tenantId, subscriptionEvent(sub, api, app));
+    },
+    /** Publisher side: every subscription of an API (any owner). */
+    async listForApi(tenantId: number, apiId: string) {
+      if (!(await catalog.get(tenantId, apiId))) throw apiNotFound(apiId);
+      const subs = await store.subscriptions.list(tenantId, { apiId });
+      const apps = new Map<string, Application>();
+      for (const s of subs) {
+        const app = apps.get(s.applicationId) ?? (await store.applications.get(tenantId, s.applicationId));
+        if (app) apps.set(app.id, app);
+      }
+      return { subs, apps };
+    },
+    /** Publisher side: block, block production only, or unblock. */
+    async setBlockState(tenantId: number, id: string, status: SubscriptionStatus): Promise<Subscription> {
+      const sub = await store.subscriptions.get(tenantId, id);
+      if (!sub) throw subNotFound(id);
+      if (sub.status === SubscriptionStatuses.OnHold || sub.status === SubscriptionStatuses.Rejected) {
+        throw DevPortalErrors.create('DEVPORTAL_ERR_VALIDATION', { description: `A subscription in state ${sub.status} cannot be blocked or unblocked` });
+      }
+      const updated = (await store.subscriptions.update(tenantId, id, { status }))!;
+      const [api, app] = await Promise.all([catalog.get(tenantId, sub.apiId), store.applications.get(tenantId, sub.applicationId)]);
+      await notify(DevPortalEvents.SubscriptionUpdate, tenantId, subscriptionEvent(updated, api, app));
+      return updated;
+    },
+  };
+
+  // ---- keys ------------------------------------------------------------------------------
+
+  const keyMappingEvent = (m: KeyMapping) => ({
+    applicationId: m.applicationId, applicationUuid: m.applicationId, consumerKey: m.consumerKey, keyType: m.keyType, keyManager: m.keyManager, keyMappingId: m.id, tenantId: m.tenantId,
+  });
+
+  const clientOf = async (m: KeyMapping): Promise<OAuthClient> => {
+    const client = await findClient(km, m.consumerKey);
+    if (!client) throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MAPPING_NOT_FOUND', { description: `The OAuth client of key mapping ${m.id} no longer exists` });
+    return client;
+  };
+
+  async function removeClient(tenantId: number, m: KeyMapping): Promise<void> {
+    await databases.apim.deleteFrom('km_oauth_clients').where('tenant_id', '=', tenantId).where('client_id', '=', m.consumerKey).execute();
+  }
+
+  const checkKeyManager = async (tenantId: number, name: string) => {
+    // Only the Resident Key Manager issues keys here; external ones are for tokens they issue.
+    if (name !== RESIDENT_KEY_MANAGER) {
+      const stored = await admin.stores.keyManagers.getByName(tenantId, name);
+      throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND', {
+        description: stored ? `Key generation through the external key manager ${name} is not supported yet` : `No key manager named ${name}`,
+      });
+    }
+  };
+
+  const checkGrants = (grants: readonly string[] | undefined, callbackUrl: string | undefined): string[] => {
+    const list = grants && grants.length > 0 ? [...new Set(grants)] : DEFAULT_GRANTS;
+    const unknown = list.filter((g) => !(SUPPORTED_GRANTS as readonly string[]).includes(g));
+    if (unknown.length > 0) throw invalid('body.grantTypesToBeSupported', `unsupported grant types: ${unknown.join(', ')}`);
+    if (list.includes('authorization_code') && !callbackUrl) throw invalid('body.callbackUrl', 'is required for the authorization_code grant');
+    if (callbackUrl) {
+      let u: URL;
+      try {
+        u = new URL(callbackUrl);
+      } catch {
+        throw invalid('body.callbackUrl', 'is not an absolute URL');
+      }
+      if (u.hash || u.username || u.password) throw invalid('body.callbackUrl', 'must have no fragment and no user information');
+      // RFC 9700 §2.6 / RFC 8252 §7.3: plain http only to the loopback interface; private-use schemes for native apps are allowed.
+      const loopback = u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
+      if (u.protocol === 'http:' && !loopback) throw invalid('body.callbackUrl', 'must use https (http only to a loopback address)');
+      if (u.protocol === 'javascript:' || u.protocol === 'data:' || u.protocol === 'file:') throw invalid('body.callbackUrl', `must not use the ${u.protocol} scheme`);
+    }
+    return list;
+  };
+
+  /** The scopes the application's owner may get (unknown scopes are dropped, as the Key Manager does). */
+  const grantableScopes = async (tenantId: number, owner: string, requested: readonly string[]): Promise<string[]> => {
+    if (requested.length === 0) return [];
+    const [roles, scopes] = await Promise.all([km.userRoles(tenantId, owner), km.scopeRoles(tenantId)]);
+    const have = new Set([...(roles ?? []), Roles.Everyone]);
+    return requested.filter((s) => s !== 'openid' && (scopes.get(s)?.some((r) => have.has(r)) ?? false));
+  };
+
+  const setTokenTtl = async (clientId: string, validitySeconds: number | undefined) => {
+    if (validitySeconds === undefined || validitySeconds <= 0) return;
+    await databases.apim.updateTable('km_oauth_clients').set({ access_token_ttl_ms: Math.round(validitySeconds * 1000), updated_at: clock.now() }).where('client_id', '=', clientId).execute();
+  };
+
+  const issueToken = async (client: OAuthClient, issuer: string, scopes: readonly string[]) => {
+    const scope = await grantableScopes(client.tenantId, client.owner, scopes);
+    const at = await issueAccessToken(km, client, { issuer, scope });
+    return { accessToken: at.token, tokenScopes: scope.length > 0 ? scope : ['default'], validityTime: at.expiresIn };
+  };
+
+  const keys = {
+    async generate(
+      caller: Caller,
+      appId: string,
+      input: { keyType: KeyType; grantTypesToBeSupported?: string[]; callbackUrl?: string; keyManager?: string; validityTime?: number; scopes?: string[] },
+      issuer: string,
+    ) {
+      const app = await ownApp(caller, appId);
+      if (app.status !== ApplicationStatuses.Approved) {
+        throw DevPortalErrors.create('DEVPORTAL_ERR_APPLICATION_NOT_APPROVED', { description: `Application ${app.name} is ${app.status}; keys can be generated once approved` });
+      }
+      const keyManager = input.keyManager ?? RESIDENT_KEY_MANAGER;
+      await checkKeyManager(caller.tenantId, keyManager);
+      const grants = checkGrants(input.grantTypesToBeSupported, input.callbackUrl);
+      const existing = (await store.keyMappings.list(caller.tenantId, app.id)).find((m) => m.keyType === input.keyType && m.keyManager === keyManager);
+      if (existing) throw DevPortalErrors.create('DEVPORTAL_ERR_KEYS_EXIST', { description: `Application ${app.name} already has ${input.keyType} keys at ${keyManager}` });
+      const { client, secret } = await createClient(km, {
+        tenantId: caller.tenantId,
+        name: `${app.owner}_${app.name}_${input.keyType}`,
+        owner: app.owner,
+        grantTypes: grants,
+        redirectUris: input.callbackUrl ? [input.callbackUrl] : [],
+        tokenType: app.tokenType === 'OAUTH' ? 'OPAQUE' : 'JWT',
+        source: 'application',
+        application: { id: app.id, name: app.name, owner: app.owner, tier: app.throttlingPolicy, keyType: input.keyType, keyManager },
+      });
+      let mapping: KeyMapping;
+      try {
+        mapping = await store.keyMappings.create(caller.tenantId, { applicationId: app.id, keyType: input.keyType, keyManager, consumerKey: client.clientId });
+      } catch (err) {
+        await databases.apim.deleteFrom('km_oauth_clients').where('client_id', '=', client.clientId).execute();
+        if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw DevPortalErrors.create('DEVPORTAL_ERR_KEYS_EXIST', { description: `Application ${app.name} already has ${input.keyType} keys` });
+        throw err;
+      }
+      await setTokenTtl(client.clientId, input.validityTime);
+      const fresh = await clientOf(mapping);
+      const token = grants.includes('client_credentials') ? await issueToken(fresh, issuer, input.scopes ?? []) : undefined;
+      await notify(DevPortalEvents.KeyMappingCreate, caller.tenantId, keyMappingEvent(mapping));
+      return { mapping, client: fresh, secret, token };
+    },
+    async list(caller: Caller, appId: string) {
+      const app = await ownApp(caller, appId);
+      const out = [];
+      for (const m of await store.keyMappings.list(caller.tenantId, app.id)) {
+        out.push({ mapping: m, client: await findClient(km, m.consumerKey) });
+      }
+      return out;
+    },
+    async get(caller: Caller, appId: string, mappingId: string) {
+      const app = await ownApp(caller, appId);
+      const mapping = await store.keyMappings.get(caller.tenantId, app.id, mappingId);
+      if (!mapping) throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MAPPING_NOT_FOUND', { description: `No key mapping ${mappingId} in application ${appId}` });
+      return { app, mapping, client: await clientOf(mapping) };
+    },
+    async update(caller: Caller, appId: string, mappingId: string, input: { supportedGrantTypes?: string[]; callbackUrl?: string }) {
+      const { mapping, client } = await keys.get(caller, appId, mappingId);
+      const callback = input.callbackUrl ?? client.redirectUris[0];
+      const grants = checkGrants(input.supportedGrantTypes ?? client.grantTypes, callback);
+      await databases.apim
+        .updateTable('km_oauth_clients')
+        .set({
+          grant_types: grants.join(' '), password_grant_enabled: grants.includes('password') ? 1 : 0,
+          redirect_uris: JSON.stringify(callback ? [callback] : []), updated_at: clock.now(),
+        })
+        .where('client_id', '=', mapping.consumerKey)
+        .execute();
+      return { mapping, client: await clientOf(mapping) };
+    },
+    async regenerateSecret(caller: Caller, appId: string, mappingId: string) {
+      const { mapping } = await keys.get(caller, appId, mappingId);
+      const secret = newClientSecret();
+      await databases.apim.updateTable('km_oauth_clients').set({ secret_hash: deps.keys.hmac('client-secret', secret), updated_at: clock.now() }).where('client_id', '=', mapping.consumerKey).execute();
+      return { mapping, secret };
+    },
+    async generateToken(caller: Caller, appId: string, mappingId: string, input: { consumerSecret: string; validityPeriod?: number; scopes?: string[] }, issuer: string) {
+      const { mapping } = await keys.get(caller, appId, mappingId);
+      const row = await databases.apim.selectFrom('km_oauth_clients').select('secret_hash').where('client_id', '=', mapping.consumerKey).executeTakeFirst();
+      if (!row?.secret_hash || !constantTimeEqual(row.secret_hash, deps.keys.hmac('client-secret', input.consumerSecret))) {
+        throw DevPortalErrors.create('DEVPORTAL_ERR_INVALID_CONSUMER_SECRET');
+      }
+      await setTokenTtl(mapping.consumerKey, input.validityPeriod);
+      const client = await clientOf(mapping);
+      if (!client.grantTypes.includes('client_credentials')) throw invalid('body.grantType', 'the client_credentials grant is not enabled for these keys');
+      return issueToken(client, issuer, input.scopes ?? []);
+    },
+    async cleanUp(caller: Caller, appId: string, mappingId: string): Promise<void> {
+      const app = await ownApp(caller, appId);
+      const mapping = await store.keyMappings.get(caller.tenantId, app.id, mappingId);
+      if (!mapping) throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MAPPING_NOT_FOUND', { description: `No key mapping ${mappingId} in application ${appId}` });
+      await store.keyMappings.delete(caller.tenantId, mapping.id);
+      await removeClient(caller.tenantId, mapping);
+      await notify(DevPortalEvents.KeyMappingRemove, caller.tenantId, keyMappingEvent(mapping));
+    },
+  };
+
+  // ---- API keys --------------------------------------------------------------------------
+
+  const apiKeys = {
+    /**
+     * A self-contained JWT (WSO2's API key) signed with the Key Manager's current access-token
+     * key, so gateways verify it offline with the published JWKS; `typ: JWT` (not `at+jwt`), so it
+     * is never accepted as a management access token.
+     */
+    async generate(caller: Caller, appId: string, keyType: KeyType, input: { validityPeriod?: number; permittedIP?: string; permittedReferer?: string }, issuer: string) {
+      const app = await ownApp(caller, appId);
+      if (app.status !== ApplicationStatuses.Approved) throw DevPortalErrors.create('DEVPORTAL_ERR_APPLICATION_NOT_APPROVED');
+      const subs = (await store.subscriptions.list(caller.tenantId, { applicationId: app.id })).filter((s) => s.status === SubscriptionStatuses.Unblocked || (s.status === SubscriptionStatuses.ProdOnlyBlocked && keyType === 'SANDBOX'));
+      const apis = await catalog.getMany(caller.tenantId, subs.map((s) => s.apiId));
+      const now = Math.floor(clock.now() / 1000);
+      const validity = input.validityPeriod !== undefined && input.validityPeriod > 0 ? Math.floor(input.validityPeriod) : undefined;
+      const jti = randomUUID();
+      const claims: Record<string, unknown> = {
+        sub: caller.username,
+        keytype: keyType,
+        tokenType: 'apiKey',
+        application: { id: app.id, uuid: app.id, name: app.name, owner: app.owner, tier: app.throttlingPolicy },
+        subscribedAPIs: subs.flatMap((s) => {
+          const api = apis.get(s.apiId);
+          return api ? [{ name: api.name, context: effectiveContext(api.context, api.version), version: api.version, publisher: api.provider, subscriptionTier: s.throttlingPolicy, subscriberTenantDomain: 'carbon.super', uuid: api.id }] : [];
+        }),
+        tierInfo: Object.fromEntries(subs.map((s) => [s.throttlingPolicy, { stopOnQuotaReach: true, spikeArrestLimit: 0 }])),
+        iat: now,
+        jti,
+      };
+      if (input.permittedIP) claims.permittedIP = input.permittedIP;
+      if (input.permittedReferer) claims.permittedReferer = input.permittedReferer;
+      if (validity !== undefined) claims.exp = now + validity;
+      const key = await km.signingKeys.current('access');
+      const apikey = await new SignJWT(claims).setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid }).setIssuer(issuer).sign(key.privateKey);
+      await store.apiKeys.record(caller.tenantId, { jti, applicationId: app.id, keyType, issuedBy: caller.username, expiresAt: validity === undefined ? null : (now + validity) * 1000 });
+      return { apikey, validityTime: validity ?? -1 };
+    },
+    async revoke(caller: Caller, appId: string, keyType: KeyType, apikey: string): Promise<void> {
+      const app = await ownApp(caller, appId);
+      let jti: unknown;
+      try {
+        const payload = JSON.parse(Buffer.from(apikey.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+        jti = payload.jti;
+      } catch {
+        jti = undefined;
+      }
+      const record = typeof jti === 'string' ? await store.apiKeys.get(caller.tenantId, app.id, jti) : undefined;
+      if (!record || record.key_type !== keyType) throw DevPortalErrors.create('DEVPORTAL_ERR_API_KEY_NOT_FOUND', { description: 'The API key was not issued to this application' });
+      await store.apiKeys.revoke(caller.tenantId, app.id, record.jti);
+      // Ten years for keys without expiry: the revocation list must outlive them.
+      const exp = record.expires_at === null ? Math.floor(clock.now() / 1000) + 10 * 365 * 86400 : Math.floor(Number(record.expires_at) / 1000);
+      await revokeJwt(km, { jti: record.jti, clientId: `apikey:${app.id}`, tenantId: caller.tenantId, exp });
+    },
+  };
+
+  // ---- workflow completions ----------------------------------------------------------------
+
+  /** Applies an Admin decision (WORKFLOW_COMPLETE) to the application or subscription it is about. */
+  const onWorkflowComplete = async (wf: { workflowType: string; status: string; subjectRef: string; tenantId: number }) => {
+    const approved = wf.status === 'APPROVED';
+    if (wf.workflowType === 'APPLICATION_CREATION') {
+      const app = await store.applications.get(wf.tenantId, wf.subjectRef);
+      if (!app || app.status !== ApplicationStatuses.Created) return;
+      await store.applications.setStatus(wf.tenantId, app.id, approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected);
+      await notify(DevPortalEvents.ApplicationUpdate, wf.tenantId, applicationEvent({ ...app, status: approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected }));
+    } else if (wf.workflowType === 'SUBSCRIPTION_CREATION') {
+      const sub = await store.subscriptions.get(wf.tenantId, wf.subjectRef);
+      if (!sub || sub.status !== SubscriptionStatuses.OnHold) return;
+      const updated = (await store.subscriptions.update(wf.tenantId, sub.id, { status: approved ? SubscriptionStatuses.Unblocked : SubscriptionStatuses.Rejected }))!;
+      const [api, app] = await Promise.all([catalog.get(wf.tenantId, sub.apiId), store.applications.get(wf.tenantId, sub.applicationId)]);
+      await notify(DevPortalEvents.SubscriptionUpdate, wf.tenantId, subscriptionEvent(updated, api, app));
+    } else if (wf.workflowType === 'USER_SIGNUP') {
+      const user = await repositories.users.findByUsername(wf.tenantId, wf.subjectRef);
+      if (!user || user.status !== 'PENDING') return;
+      if (approved) await repositories.users.update(wf.tenantId, user.id, { status: 'ACTIVE' });
+      else await repositories.users.delete(wf.tenantId, user.id);
+    }
+  };
+
+  // ---- users (self sign-up, password change) ------------------------------------------------
+
+  const users = {
+    /** The password policy: 8 to 1024 characters, not the username. */
+    checkPassword(username: string, password: string): void {
+      if (password.length < 8) throw DevPortalErrors.create('DEVPORTAL_ERR_WEAK_PASSWORD', { description: 'The password must have at least 8 characters' });
+      if (password.toLowerCase() === username.toLowerCase()) throw DevPortalErrors.create('DEVPORTAL_ERR_WEAK_PASSWORD', { description: 'The password must not be the username' });
+    },
+    verify: (tenantId: number, username: string, password: string) => repositories.users.verifyCredentials(tenantId, username, password),
+    setPassword: (tenantId: number, id: string, password: string) => repositories.users.setPassword(tenantId, id, password),
+    /** Creates a subscriber, PENDING until approved when Admin's USER_SIGNUP workflow is on. */
+    async signUp(tenantId: number, input: { username: string; password: string; email?: string; givenName?: string; familyName?: string }) {
+      if (!/^[A-Za-z0-9._@-]{3,100}$/.test(input.username)) throw invalid('body.user.username', 'must be 3 to 100 letters, digits or . _ @ -');
+      users.checkPassword(input.username, input.password);
+      const pending = await admin.isWorkflowEnabled(tenantId, 'USER_SIGNUP');
+      let user;
+      try {
+        user = await repositories.users.create(tenantId, {
+          username: input.username, password: input.password, email: input.email ?? null, givenName: input.givenName ?? null, familyName: input.familyName ?? null,
+          status: pending ? 'PENDING' : 'ACTIVE', roles: [Roles.Subscriber],
+        });
+      } catch (err) {
+        if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw DevPortalErrors.create('DEVPORTAL_ERR_USER_EXISTS', { description: `The username ${input.username} is taken` });
+        throw err;
+      }
+      if (pending) await startWorkflow(tenantId, 'USER_SIGNUP', user.username, user.username, `Self sign-up of ${user.username}`, { username: user.username, email: user.email });
+      return user;
+    },
+  };
+
+  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, startWorkflow, onWorkflowComplete };
+}
+
+export type DevPortalService = ReturnType<typeof createDevPortalService>;
