@@ -6,6 +6,10 @@ import { registeredErrorCodes } from '@gatehouse/core';
 // Loading each package registers its error codes.
 await import('@gatehouse/data');
 await import('@gatehouse/events');
+await import('@gatehouse/publisher');
+await import('@gatehouse/admin');
+await import('@gatehouse/key-manager');
+await import('@gatehouse/devportal');
 
 it('documents every registered error code in docs/errors.md with its HTTP status', () => {
   const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');

@@ -81,12 +81,12 @@ describe('gatehouse start (all-in-one)', () => {
     assert.match(res.text, /gatehouse_process_resident_memory_bytes/);
   });
 
-  it('answers components not built yet with 501 in WSO2 error shape, unknown paths with 404', async () => {
+  it('answers a management API without a token with 401 in WSO2 error shape, unknown paths with 404', async () => {
+    // The publisher is built now: it refuses an unauthenticated call (it answered 501 as a placeholder).
     const res = await httpCall(`http://127.0.0.1:${ports.http}/api/am/publisher/v4/apis`);
-    assert.equal(res.status, 501);
+    assert.equal(res.status, 401);
     const body = res.json<{ code: number; message: string; description: string }>();
-    assert.equal(typeof body.code, 'number');
-    assert.match(body.description, /publisher/);
+    assert.equal(body.code, 900902);
     const missing = await httpCall(`http://127.0.0.1:${ports.http}/nowhere`);
     assert.equal(missing.status, 404);
     assert.equal(missing.json<{ code: number }>().code, 900404);
@@ -161,7 +161,8 @@ describe('gatehouse profiles without a database', () => {
       const dir = await tempDir();
       const dataDir = join(dir.path, 'data');
       const { flags, ports } = await allInOneFlags(dataDir);
-      const proc = spawnNode([bin, 'start', '--profile', profile, '--control-plane', 'https://127.0.0.1:9443', ...flags], { env: childEnv() });
+      const client = ['--control_plane.client_id', 'gw-client', '--control_plane.client_secret', 'gw-secret'];
+      const proc = spawnNode([bin, 'start', '--profile', profile, '--control-plane', 'http://127.0.0.1:1', ...client, ...flags], { env: childEnv() });
       try {
         await proc.waitFor('Gatehouse is running');
         const port = profile === 'gateway' ? ports.gw : ports.tm;

@@ -219,11 +219,12 @@ describe('loadConfig', () => {
 });
 
 describe('flags', () => {
+  const client = ['--control_plane.client_id', 'gw-client', '--control_plane.client_secret', 'gw-secret'];
   it('maps the shortcuts to their keys', () => {
     const c = loadConfig({
       cwd: dir(),
       env: {},
-      argv: ['--profile', 'gateway', '--data-dir', '/srv/gh', '--control-plane', 'https://cp:9443/', '--event-hub', 'nats://a:4222,tls://b:4222', '--workers', '4'],
+      argv: ['--profile', 'gateway', '--data-dir', '/srv/gh', '--control-plane', 'https://cp:9443/', '--event-hub', 'nats://a:4222,tls://b:4222', '--workers', '4', ...client],
     });
     assert.equal(c.profile, 'gateway');
     assert.equal(c.data_dir, '/srv/gh');
@@ -370,14 +371,16 @@ describe('checks across keys', () => {
     assert.equal(loadConfig({ cwd: dir(), env: {} }).security.secret, '', 'SQLite: the CLI generates one into the data directory');
   });
 
-  it('gateway and traffic-manager need no database but need control_plane.url', () => {
-    assert.deepEqual(check({ GATEHOUSE_DATABASE_APIM_TYPE: 'postgres' }, ['--profile', 'gateway']), [
+  it('gateway and traffic-manager need no database but need control_plane.url and its client', () => {
+    const client = ['--control_plane.client_id', 'gw', '--control_plane.client_secret', 's'];
+    assert.deepEqual(check({ GATEHOUSE_DATABASE_APIM_TYPE: 'postgres' }, ['--profile', 'gateway', ...client]), [
       'control_plane.url [--profile]: an http:// or https:// URL is required in the gateway profile (the control plane\'s internal data API)',
     ]);
-    assert.deepEqual(check({ GATEHOUSE_PROFILE: 'traffic-manager' }), [
-      'control_plane.url [GATEHOUSE_PROFILE]: an http:// or https:// URL is required in the traffic-manager profile (the control plane\'s internal data API)',
+    assert.deepEqual(check({ GATEHOUSE_PROFILE: 'traffic-manager', GATEHOUSE_CONTROL_PLANE_URL: 'http://cp' }), [
+      'control_plane.client_id [GATEHOUSE_PROFILE]: is required in the traffic-manager profile: the OAuth client it authenticates to the control plane with',
+      'control_plane.client_secret [GATEHOUSE_PROFILE]: is required in the traffic-manager profile: the OAuth client it authenticates to the control plane with',
     ]);
-    const c = loadConfig({ cwd: dir(), env: {}, argv: ['--profile', 'gateway', '--control-plane', 'http://cp:9763'] });
+    const c = loadConfig({ cwd: dir(), env: {}, argv: ['--profile', 'gateway', '--control-plane', 'http://cp:9763', ...client] });
     assert.equal(c.control_plane.url, 'http://cp:9763');
   });
 
@@ -458,7 +461,7 @@ describe('every key', () => {
   const serverSecret = 'a-shared-server-secret-of-40-characters!';
   /** Other keys a key needs to pass the checks across keys. */
   const companions: Record<string, Record<string, string>> = {
-    profile: { 'control_plane.url': 'https://cp' },
+    profile: { 'control_plane.url': 'https://cp', 'control_plane.client_id': 'gw', 'control_plane.client_secret': 'gw-secret' },
     'database.apim.type': { 'database.apim.url': 'postgres://db/a', 'security.secret': serverSecret },
     'database.apim.url': { 'database.apim.type': 'postgres', 'security.secret': serverSecret },
     'database.shared.type': { 'database.shared.url': 'postgres://db/s', 'security.secret': serverSecret },

@@ -407,6 +407,11 @@ function crossCheck(values: Map<string, Entry>, invalid: ReadonlySet<string>, pr
   if ((profile === 'gateway' || profile === 'traffic-manager') && ok('control_plane.url') && v('control_plane.url') === '') {
     add('control_plane.url', src('profile'), `an http:// or https:// URL is required in the ${profile} profile (the control plane's internal data API)`);
   }
+  if ((profile === 'gateway' || profile === 'traffic-manager') && ok('control_plane.client_id', 'control_plane.client_secret')) {
+    for (const key of ['control_plane.client_id', 'control_plane.client_secret']) {
+      if (v(key) === '') add(key, src('profile'), `is required in the ${profile} profile: the OAuth client it authenticates to the control plane with`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- loading

@@ -144,6 +144,9 @@ export const configSchema = {
       'Base URL of the control plane\'s internal data API, used by the `gateway` and `traffic-manager` profiles (required there). A trailing `/` is removed.',
       httpUrl,
     ),
+    client_id: string('', 'OAuth client id a gateway or traffic manager uses against the control plane (client_credentials; register it with `/client-registration/v0.17/register` as a user with the admin role). Required in the `gateway` and `traffic-manager` profiles; all-in-one provisions its own.'),
+    client_secret: secret('', 'Secret of `control_plane.client_id`.'),
+    ca_file: path('', 'PEM file of the CA (or the self-signed certificate) the control plane\'s HTTPS certificate chains to. Empty: the system CAs.'),
   },
   database: {
     apim: database('apim (WSO2_AM_DB)', 'apim.db'),
@@ -173,8 +176,37 @@ export const configSchema = {
   admin: {
     password: secret('', 'Password of the first admin user, used only when the database has no user yet. Empty: a random one is generated and printed once.'),
   },
+  admin_api: {
+    discovery_allow_private: bool(false, 'Let `POST /api/am/admin/v4/key-managers/discover` fetch well-known documents from loopback, private and link-local addresses. Off: only public addresses (SSRF protection); turn on for an identity provider on an internal network.'),
+    discovery_timeout_ms: int(5000, 'How long the key manager discovery waits for the well-known document (connect + response).', { min: 100, max: 60_000, unit: 'ms' }),
+    gateway_expiry_ms: int(90_000, 'A registered gateway whose last heartbeat is older than this is listed as `EXPIRED` in `/environments/{id}/gateways`.', { min: 1000, unit: 'ms' }),
+  },
   metrics: {
     enabled: bool(true, 'Serve Prometheus metrics on `/metrics`.'),
+  },
+  key_manager: {
+    signing_alg: oneOf(['ES256', 'RS256'], 'ES256', 'Algorithm of the key that signs JWT access tokens (ID tokens are always RS256). Generated once at first start and kept in the apim database.'),
+    access_token_ttl_ms: durationMs(3_600_000, 'Lifetime of access tokens issued to new clients (WSO2 default 3600 s).'),
+    refresh_token_ttl_ms: durationMs(86_400_000, 'Lifetime of refresh tokens issued to new clients; each refresh rotates the token and restarts it.'),
+    id_token_ttl_ms: durationMs(3_600_000, 'Lifetime of OpenID Connect ID tokens.'),
+    authorization_code_ttl_ms: int(600_000, 'Lifetime of authorization codes (RFC 6749 §4.1.2 recommends at most 10 minutes).', { min: 1000, max: 600_000, unit: 'ms' }),
+    open_registration: bool(false, 'Let anyone register clients at `POST /oauth2/register` (RFC 7591). Off: a management token with `apim:admin`, `apim:app_manage` or `apim:subscribe` is required as the initial access token.'),
+    lockout_threshold: int(10, 'Failed client authentications (per client id + IP) or passwords (per username + IP) within `lockout_window_ms` before that pair is locked out.', { min: 1, max: 100_000 }),
+    lockout_window_ms: durationMs(60_000, 'Window in which failed attempts are counted.'),
+    trusted_issuers: stringList(
+      [],
+      'Issuers whose signed JWTs the JWT bearer grant (RFC 7523) accepts, each `<issuer>|<jwks_uri>` (e.g. `https://idp.example.com|https://idp.example.com/jwks`). The subject becomes a federated user with only the scopes `Internal/everyone` may obtain.',
+    ),
+    lockout_ms: durationMs(300_000, 'How long a locked client id + IP (or username + IP) pair is refused, with the same `invalid_client`/`invalid_grant` answer as a wrong secret.'),
+  },
+  devportal: {
+    self_signup: bool(true, 'Let visitors create their own subscriber account at `POST /api/identity/user/v1.0/me` (WSO2 self-registration). With the Admin `USER_SIGNUP` workflow enabled, new accounts stay `PENDING` until an admin approves them.'),
+  },
+  publisher: {
+    max_definition_bytes: int(10 * 1024 * 1024, 'Largest OpenAPI definition accepted by `import-openapi`, `validate-openapi` and `PUT /swagger` (upload, inline or fetched from a URL); larger ones answer 413.', { min: 1024, unit: 'bytes' }),
+    max_document_bytes: int(10 * 1024 * 1024, 'Largest document file or inline content accepted by `POST /apis/{apiId}/documents/{documentId}/content`; larger ones answer 413.', { min: 1024, unit: 'bytes' }),
+    definition_fetch_timeout_ms: durationMs(10_000, 'How long fetching an OpenAPI definition from a `url` may take in all.'),
+    allow_private_definition_urls: bool(false, 'Let `url` definitions be fetched from loopback, private and link-local addresses. Off, such URLs are refused (server-side request forgery).'),
   },
 };
 

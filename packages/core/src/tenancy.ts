@@ -20,6 +20,8 @@ export const Components = {
   KeyManager: 'key-manager',
   Gateway: 'gateway',
   TrafficManager: 'traffic-manager',
+  /** The internal data API gateways pull, and the consumers of their heartbeats and acks. */
+  InternalData: 'internal-data',
 } as const;
 export type ComponentName = (typeof Components)[keyof typeof Components];
 

@@ -4,10 +4,36 @@ import type { LocalStore } from '@gatehouse/data';
 import type { Logger } from '@gatehouse/runtime';
 import { toRuntimeApis, type DeployedArtifact } from './artifact.ts';
 import type { Gateway } from './gateway.ts';
+import type { TrustedIssuer } from './security/token-verifier.ts';
+import { toRuntimePolicy } from './throttle/limits.ts';
+
+/** Admin's throttling policy as the internal data API lists it. */
+export interface SourcePolicy {
+  name: string;
+  kind: string;
+  defaultLimit: { type: string; requestCount?: { timeUnit: string; unitTime: number; requestCount: number } } | null;
+  details: Record<string, unknown>;
+}
+
+/** A key manager as the internal data API lists it: ours with its keys inline, others by JWKS URL. */
+export interface SourceKeyManager {
+  name: string;
+  type: string;
+  enabled: boolean;
+  issuer: string | null;
+  consumerKeyClaim: string;
+  scopesClaim: string;
+  jwks?: { keys: Record<string, unknown>[] };
+  jwksUri?: string;
+}
 
 /** Where a gateway pulls its state from: the control plane's internal data API. */
 export interface ControlPlaneSource {
   runtimeArtifacts(gatewayLabel: string, apiId?: string): Promise<DeployedArtifact[]>;
+  subscriptions(): Promise<{ appId: string; apiId: string; policyId: string; subscriptionState: string }[]>;
+  policies(): Promise<SourcePolicy[]>;
+  keyManagers(): Promise<SourceKeyManager[]>;
+  revokedTokens(): Promise<{ jti: string; expiryTime: number }[]>;
 }
 
 /**
@@ -49,6 +75,13 @@ export function createHttpControlPlane(options: { baseUrl: string; clientId: str
       if (apiId) q.set('apiId', apiId);
       return (await get<{ list: DeployedArtifact[] }>(`/internal/data/v1/runtime-artifacts?${q}`)).list;
     },
+    subscriptions: async () => (await get<{ list: Awaited<ReturnType<ControlPlaneSource['subscriptions']>> }>('/internal/data/v1/subscriptions')).list,
+    async policies() {
+      const lists = await Promise.all(['subscription-policies', 'application-policies', 'api-policies'].map((p) => get<{ list: SourcePolicy[] }>(`/internal/data/v1/${p}`)));
+      return lists.flatMap((l) => l.list);
+    },
+    keyManagers: async () => (await get<{ list: SourceKeyManager[] }>('/internal/data/v1/keymanagers')).list,
+    revokedTokens: async () => (await get<{ list: { jti: string; expiryTime: number }[] }>('/internal/data/v1/revokedjwt')).list,
     close: () => dispatcher.close(),
   };
 }
@@ -84,7 +117,7 @@ export class GatewaySync {
   readonly #o: GatewaySyncOptions;
   /** environment → apiId → artifact */
   readonly #artifacts = new Map<string, Map<string, DeployedArtifact>>();
-  #subscription: Subscription | undefined;
+  readonly #subscriptions: Subscription[] = [];
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -105,7 +138,14 @@ export class GatewaySync {
       this.#replaceAll(snapshot.artifacts);
       this.#o.logger.info({ apis: this.#o.gateway.apis().length }, 'serving the local snapshot until the control plane answers');
     }
-    this.#subscription = await this.#o.hub.subscribe<NotificationPayload>(Topics.Notification, (e) => this.#onNotification(e));
+    const hub = this.#o.hub;
+    this.#subscriptions.push(
+      await hub.subscribe<NotificationPayload>(Topics.Notification, (e) => this.#onNotification(e)),
+      await hub.subscribe<{ jti?: string; expiresAt?: number }>(Topics.TokenRevocation, (e) => {
+        if (e.payload.jti) this.#o.gateway.data.revoke(e.payload.jti, Math.ceil((e.payload.expiresAt ?? Date.now() + 86_400_000) / 1000));
+      }),
+      await hub.subscribe(Topics.KeyManager, () => this.#refreshData('key managers')),
+    );
     this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs ?? 10_000);
     this.#heartbeat.unref();
     await this.#beat();
@@ -116,13 +156,14 @@ export class GatewaySync {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
     clearTimeout(this.#retry);
-    await this.#subscription?.unsubscribe();
+    await Promise.allSettled(this.#subscriptions.splice(0).map((s) => s.unsubscribe()));
   }
 
   async #pullAll(backoffMs: number): Promise<void> {
     try {
       const all: DeployedArtifact[] = [];
       for (const label of this.#o.labels) all.push(...(await this.#o.source.runtimeArtifacts(label)));
+      await this.#pullData();
       this.#replaceAll(all);
       await this.#save();
       this.#synced = true;
@@ -134,6 +175,24 @@ export class GatewaySync {
       this.#retry = setTimeout(() => void this.#pullAll(next), backoffMs);
       this.#retry.unref();
     }
+  }
+
+  /** Subscriptions, policies, key managers and revocations: what the policy chain decides with. */
+  async #pullData(): Promise<void> {
+    const { source, gateway } = this.#o;
+    const [subs, policies, kms, revoked] = await Promise.all([source.subscriptions(), source.policies(), source.keyManagers(), source.revokedTokens()]);
+    gateway.data.setSubscriptions(subs.map((s) => ({ applicationId: s.appId, apiId: s.apiId, status: s.subscriptionState, tier: s.policyId })));
+    gateway.data.setPolicies(policies.map((p) => toRuntimePolicy(p)).filter((p) => p !== undefined));
+    this.#setIssuers(kms);
+    for (const r of revoked) gateway.data.revoke(r.jti, Math.ceil(r.expiryTime / 1000));
+  }
+
+  #setIssuers(kms: readonly SourceKeyManager[]): void {
+    this.#o.gateway.setIssuers(
+      kms
+        .filter((k) => k.enabled && k.issuer && (k.jwks || k.jwksUri))
+        .map((k) => ({ name: k.name, issuer: k.issuer as string, jwks: k.jwks as TrustedIssuer['jwks'], jwksUri: k.jwksUri, consumerKeyClaim: k.consumerKeyClaim, scopesClaim: k.scopesClaim })),
+    );
   }
 
   #replaceAll(artifacts: readonly DeployedArtifact[]): void {
@@ -163,13 +222,36 @@ export class GatewaySync {
     await this.#o.localStore.put(SNAPSHOT, this.#o.labels.join(','), { artifacts: this.#all() });
   }
 
+  async #refreshData(what: string): Promise<void> {
+    try {
+      await this.#pullData();
+    } catch (err) {
+      this.#o.logger.warn({ err: (err as Error).message, what }, 'could not refresh gateway data; keeping what it has');
+    }
+  }
+
   async #onNotification(e: HubEvent<NotificationPayload>): Promise<void> {
+    const data = this.#o.gateway.data;
+    const p = e.payload as NotificationPayload & { applicationId?: string; status?: string; tier?: string };
+    switch (e.type) {
+      case 'SUBSCRIPTIONS_CREATE':
+      case 'SUBSCRIPTIONS_UPDATE':
+        if (p.applicationId && p.apiId && p.status && p.tier) data.putSubscription({ applicationId: p.applicationId, apiId: p.apiId, status: p.status, tier: p.tier });
+        return;
+      case 'SUBSCRIPTIONS_DELETE':
+        if (p.applicationId && p.apiId) data.removeSubscription(p.applicationId, p.apiId);
+        return;
+      case 'POLICY_CREATE':
+      case 'POLICY_UPDATE':
+      case 'POLICY_DELETE':
+        return this.#refreshData('policies');
+    }
     if (e.type !== 'DEPLOY_API_IN_GATEWAY' && e.type !== 'REMOVE_API_FROM_GATEWAY') return;
     const { apiId, revisionId, environments = [] } = e.payload;
     const mine = environments.filter((env) => this.#o.labels.includes(env));
     if (!apiId || mine.length === 0) return;
     for (const env of mine) {
-      let status: 'SUCCESS' | 'FAILURE' = 'SUCCESS';
+      let status: 'DEPLOYED' | 'FAILED' = 'DEPLOYED';
       let error: string | undefined;
       try {
         if (e.type === 'REMOVE_API_FROM_GATEWAY') {
@@ -182,7 +264,7 @@ export class GatewaySync {
         this.#apply();
         await this.#save();
       } catch (err) {
-        status = 'FAILURE';
+        status = 'FAILED';
         error = (err as Error).message;
         this.#o.logger.error({ err: error, apiId, env }, 'could not apply a deployment');
       }

@@ -264,10 +264,12 @@ export function createPublisherService(deps: PublisherServiceDeps) {
     },
 
     async deleteApi(actor: Actor, apiId: string, ifMatch: string | undefined): Promise<void> {
-      // TODO(devportal): refuse with PUB_ERR_API_IN_USE while the API has active subscriptions, once subscriptions exist.
       const environments = await write(async (apim, shared) => {
         const base = await load(actor.tenantId, apiId, apim);
         checkIfMatch(base, ifMatch);
+        // WSO2 refuses to delete an API that applications are subscribed to (the Developer Portal's table).
+        const subscribed = await apim.selectFrom('dp_subscriptions').select('id').where('tenant_id', '=', actor.tenantId).where('api_id', '=', apiId).limit(1).executeTakeFirst();
+        if (subscribed) throw PublisherErrors.create('PUB_ERR_API_IN_USE', { description: `API ${apiId} has subscriptions; unsubscribe them or retire the API instead` });
         const deployments = await deploymentStore.deployments(apim, actor.tenantId, apiId);
         for (const d of deployments) await deploymentStore.deleteDeployment(apim, actor.tenantId, d.id);
         for (const rev of await deploymentStore.revisions(apim, actor.tenantId, apiId)) await deploymentStore.deleteRevision(apim, actor.tenantId, rev.id);

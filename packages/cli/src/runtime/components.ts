@@ -18,6 +18,8 @@ export interface ComponentDeps {
   readonly keys?: ServerKeys;
   /** This node's own store in its data directory (every profile). */
   readonly localStore: LocalStore;
+  /** This process's own control plane (loopback HTTP), once it listens; undefined in profiles without one. */
+  readonly ownControlPlaneUrl: () => string | undefined;
   /** Present only in profiles that host a control-plane component (never in gateway or traffic-manager). */
   readonly databases?: Databases;
   readonly repositories?: Repositories;
@@ -44,16 +46,16 @@ export type ComponentFactory = (config: GatehouseConfig, deps: ComponentDeps) =>
 
 /** Which components each profile runs (ARCHITECTURE.md, "Which process serves what"). */
 export const profileComponents: Readonly<Record<ProfileName, readonly ComponentName[]>> = Object.freeze({
-  'all-in-one': ['key-manager', 'publisher', 'admin', 'devportal', 'gateway', 'traffic-manager'],
-  'control-plane': ['key-manager', 'publisher', 'admin', 'devportal'],
-  publisher: ['publisher', 'admin'],
+  'all-in-one': ['key-manager', 'publisher', 'admin', 'devportal', 'internal-data', 'gateway', 'traffic-manager'],
+  'control-plane': ['key-manager', 'publisher', 'admin', 'devportal', 'internal-data'],
+  publisher: ['publisher', 'admin', 'internal-data'],
   devportal: ['devportal'],
   'key-manager': ['key-manager'],
   gateway: ['gateway'],
   'traffic-manager': ['traffic-manager'],
 });
 
-const controlPlaneComponents: ReadonlySet<ComponentName> = new Set(['key-manager', 'publisher', 'admin', 'devportal']);
+const controlPlaneComponents: ReadonlySet<ComponentName> = new Set(['key-manager', 'publisher', 'admin', 'devportal', 'internal-data']);
 
 /** Whether a profile hosts the control-plane server, and so opens the apim and shared databases. */
 export function profileUsesDatabases(profile: ProfileName): boolean {

@@ -1,19 +1,99 @@
-import type { ComponentName } from '@gatehouse/core';
-import type { ComponentFactory } from './components.ts';
+import { readFile } from 'node:fs/promises';
+import { SUPER_TENANT_ID, type ComponentName } from '@gatehouse/core';
+import type { GatehouseConfig } from '@gatehouse/config';
+import type { Component, ComponentDeps, ComponentFactory } from './components.ts';
+
+/** The deps of a control-plane component: the databases and the server keys are always there. */
+type StoreDeps = ComponentDeps & Required<Pick<ComponentDeps, 'databases' | 'repositories' | 'keys'>>;
+
+function withStores(name: ComponentName, create: (config: GatehouseConfig, deps: StoreDeps) => Promise<Component> | Component): ComponentFactory {
+  return async (config, deps) => {
+    const { databases, repositories, keys } = deps;
+    if (!databases || !repositories || !keys) throw new Error(`the ${name} component needs the apim and shared databases and the server keys`);
+    return create(config, { ...deps, databases, repositories, keys });
+  };
+}
+
+/**
+ * All-in-one: the gateway reaches this process's own control plane over loopback, as a remote
+ * gateway would, with an OAuth client the in-process Key Manager issues it (its secret renewed at
+ * every start, never stored in clear).
+ */
+async function allInOneControlPlane<S>(
+  config: GatehouseConfig,
+  deps: ComponentDeps,
+  create: (o: { baseUrl: string; clientId: string; clientSecret: string }) => S,
+): Promise<S> {
+  const baseUrl = deps.ownControlPlaneUrl();
+  const { databases, repositories, keys } = deps;
+  if (!baseUrl || !databases || !repositories || !keys) throw new Error('a gateway without control_plane.url needs the control plane in its own process (all-in-one)');
+  const { kmContext, registerWso2Client } = await import('@gatehouse/key-manager');
+  const ctx = kmContext(config, { ...deps, databases, repositories, keys });
+  const { client, secret } = await registerWso2Client(ctx, { tenantId: SUPER_TENANT_ID, name: 'gatehouse-internal-gateway', owner: 'admin', grantTypes: ['client_credentials'] });
+  return create({ baseUrl, clientId: client.clientId, clientSecret: secret });
+}
 
 /**
  * Lazy imports, one per component, so a gateway process never loads the Publisher's code
- * (STYLE.md). Components not built yet are placeholders that answer 501 on their paths.
+ * (STYLE.md).
  */
 export const componentLoaders: Readonly<Record<ComponentName, () => Promise<ComponentFactory>>> = Object.freeze({
-  publisher: async () => (await import('./placeholders.ts')).controlPlanePlaceholder('publisher', ['/api/am/publisher/v4', '/internal/data/v1']),
-  admin: async () => (await import('./placeholders.ts')).controlPlanePlaceholder('admin', ['/api/am/admin/v4']),
-  devportal: async () => (await import('./placeholders.ts')).controlPlanePlaceholder('devportal', ['/api/am/devportal/v3']),
-  'key-manager': async () =>
-    (await import('./placeholders.ts')).controlPlanePlaceholder('key-manager', ['/oauth2', '/client-registration', '/.well-known']),
+  publisher: async () => {
+    const [{ createPublisher }, { registerPublisherSubscriptionRoutes }] = await Promise.all([import('@gatehouse/publisher'), import('@gatehouse/devportal')]);
+    return withStores('publisher', async (config, deps) => {
+      const publisher = await createPublisher(config, deps);
+      return {
+        ...publisher,
+        // The Publisher's view of subscriptions (list, block, unblock) is the Developer Portal's data.
+        async routes(app) {
+          await publisher.routes(app);
+          registerPublisherSubscriptionRoutes(app, { ...deps, config });
+        },
+      };
+    });
+  },
+  admin: async () => {
+    const [{ createAdmin }, { devPortalTierUsage }] = await Promise.all([import('@gatehouse/admin'), import('@gatehouse/devportal')]);
+    return withStores('admin', async (config, deps) => {
+      const admin = await createAdmin(config, deps);
+      // A tier an application or subscription uses cannot be deleted.
+      admin.service.addPolicyUsageCheck(devPortalTierUsage(deps.databases));
+      return admin;
+    });
+  },
+  devportal: async () => withStores('devportal', (await import('@gatehouse/devportal')).createDevPortal),
+  'key-manager': async () => withStores('key-manager', (await import('@gatehouse/key-manager')).createKeyManager),
+  'internal-data': async () => withStores('internal-data', (await import('@gatehouse/internal-data')).createInternalData),
   gateway: async () => {
-    const { createGateway } = await import('@gatehouse/gateway');
-    return async (config, deps) => createGateway(config, deps);
+    const { createGateway, createHttpControlPlane, GatewaySync } = await import('@gatehouse/gateway');
+    return async (config, deps) => {
+      const gateway = createGateway(config, deps);
+      let source: ReturnType<typeof createHttpControlPlane> | undefined;
+      const sync = (s: NonNullable<typeof source>) =>
+        new GatewaySync({ gateway, source: s, hub: deps.hub, localStore: deps.localStore, labels: config.gateway.labels, gatewayId: deps.nodeId, logger: deps.logger });
+      let running: InstanceType<typeof GatewaySync> | undefined;
+      return {
+        ...gateway,
+        async start() {
+          await gateway.start();
+          source = config.control_plane.url
+            ? createHttpControlPlane({
+                baseUrl: config.control_plane.url,
+                clientId: config.control_plane.client_id,
+                clientSecret: config.control_plane.client_secret,
+                ca: config.control_plane.ca_file ? await readFile(config.control_plane.ca_file, 'utf8') : undefined,
+              })
+            : await allInOneControlPlane(config, deps, createHttpControlPlane);
+          running = sync(source);
+          await running.start();
+        },
+        async stop() {
+          await running?.stop();
+          await gateway.stop();
+          await source?.close();
+        },
+      };
+    };
   },
   'traffic-manager': async () => (await import('./placeholders.ts')).trafficManagerPlaceholder,
 });

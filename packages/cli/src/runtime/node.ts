@@ -123,7 +123,20 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
     health.add({ name: 'event-hub', check: () => eventHub.ping() });
 
     // 4. Components, loaded lazily by profile.
-    const deps: ComponentDeps = { nodeId, logger, metrics, clock: systemClock, hub: eventHub, tls, keys, localStore, databases, repositories };
+    let controlPlaneUrls: RunningNode['controlPlaneUrls'];
+    const deps: ComponentDeps = {
+      nodeId,
+      logger,
+      metrics,
+      clock: systemClock,
+      hub: eventHub,
+      tls,
+      keys,
+      localStore,
+      databases,
+      repositories,
+      ownControlPlaneUrl: () => controlPlaneUrls?.http,
+    };
     const components: Component[] = [];
     for (const name of profileComponents[profile]) {
       const factory = await componentLoaders[name]();
@@ -136,7 +149,6 @@ export async function startNode(config: GatehouseConfig, options: { cwd?: string
     // 5. Listeners last: a ready port means a ready process.
     let controlPlane: ControlPlaneServer | undefined;
     const urls: string[] = [];
-    let controlPlaneUrls: RunningNode['controlPlaneUrls'];
     if (usesDatabases) {
       controlPlane = await createControlPlane({
         host: config.server.host,

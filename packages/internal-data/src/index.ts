@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock, ServerKeys } from '@gatehouse/core';
+import type { GatehouseConfig } from '@gatehouse/config';
+import type { Databases, Repositories } from '@gatehouse/data';
+import { Topics, type EventHub, type Subscription } from '@gatehouse/events';
+import { createManagementAuth, getPrincipal } from '@gatehouse/key-manager';
+
+export interface InternalDataDeps {
+  readonly databases: Databases;
+  readonly repositories: Repositories;
+  readonly keys: ServerKeys;
+  readonly hub: EventHub;
+  readonly clock: Clock;
+  readonly logger: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void; debug(o: object, m?: string): void };
+}
+
+const BASE = '/internal/data/v1';
+/** Until gateways get a dedicated internal scope, the internal data API wants the admin scope. */
+const SCOPE = 'apim:admin';
+
+/**
+ * What gateways and traffic managers pull from the control plane (WSO2's internal data API, in
+ * JSON): subscriptions, throttling policies, key managers with their keys, revoked token ids.
+ * Runtime artifacts are the Publisher's (`/internal/data/v1/runtime-artifacts`). It also
+ * listens for gateway heartbeats and deployment acknowledgements and records them, so Admin
+ * lists live gateways and the Publisher shows which gateways really have a deployment.
+ */
+export function createInternalData(config: GatehouseConfig, deps: InternalDataDeps) {
+  const auth = createManagementAuth(config, deps);
+  const subscriptions: Subscription[] = [];
+  const db = deps.databases;
+
+  return {
+    name: 'internal-data' as const,
+    async routes(app: FastifyInstance) {
+      const opts = { onRequest: auth.requireAnyScope(SCOPE), schema: { hide: true } };
+      const tenant = (request: FastifyRequest) => getPrincipal(request).tenantId;
+
+      app.get<{ Querystring: { apiId?: string; appId?: string } }>(`${BASE}/subscriptions`, { ...opts, schema: { hide: true, querystring: { type: 'object', properties: { apiId: { type: 'string' }, appId: { type: 'string' } }, additionalProperties: false } } }, async (request) => {
+        let q = db.apim.selectFrom('dp_subscriptions').select(['id', 'application_id', 'api_id', 'throttling_policy', 'status']).where('tenant_id', '=', tenant(request));
+        if (request.query.apiId) q = q.where('api_id', '=', request.query.apiId);
+        if (request.query.appId) q = q.where('application_id', '=', request.query.appId);
+        const rows = await q.orderBy('id').execute();
+        const list = rows.map((r) => ({ subscriptionId: r.id, appId: r.application_id, apiId: r.api_id, policyId: r.throttling_policy, subscriptionState: r.status }));
+        return { count: list.length, list };
+      });
+
+      for (const [path, kind] of [['subscription-policies', 'subscription'], ['application-policies', 'application'], ['api-policies', 'advanced']] as const) {
+        app.get(`${BASE}/${path}`, opts, async (request) => {
+          const rows = await db.apim.selectFrom('admin_throttle_policies').select(['name', 'kind', 'default_limit', 'details']).where('tenant_id', '=', tenant(request)).where('kind', '=', kind).orderBy('name').execute();
+          const list = rows.map((r) => ({ name: r.name, kind: r.kind, defaultLimit: r.default_limit === null ? null : JSON.parse(r.default_limit), details: JSON.parse(r.details) as Record<string, unknown> }));
+          return { count: list.length, list };
+        });
+      }
+
+      app.get(`${BASE}/keymanagers`, opts, async (request) => {
+        const tenantId = tenant(request);
+        const rows = await db.apim.selectFrom('admin_key_managers').select(['name', 'type', 'issuer', 'enabled', 'config']).where('tenant_id', '=', tenantId).orderBy('name').execute();
+        // Our own keys go inline, so a gateway never fetches them from a URL it may not reach.
+        const ownKeys = await db.apim.selectFrom('km_signing_keys').select('public_jwk').where('purpose', '=', 'access').where('status', 'in', ['current', 'previous']).execute();
+        const list = rows.map((r) => {
+          const c = JSON.parse(r.config) as { certificates?: { type?: string; value?: string }; consumerKeyClaim?: string; scopesClaim?: string };
+          const resident = r.type === 'default';
+          return {
+            name: r.name,
+            type: r.type,
+            enabled: Boolean(r.enabled),
+            issuer: r.issuer,
+            consumerKeyClaim: c.consumerKeyClaim ?? 'azp',
+            scopesClaim: c.scopesClaim ?? 'scope',
+            jwks: resident ? { keys: ownKeys.map((k) => JSON.parse(k.public_jwk) as Record<string, unknown>) } : undefined,
+            jwksUri: !resident && c.certificates?.type === 'JWKS' ? c.certificates.value : undefined,
+          };
+        });
+        return { count: list.length, list };
+      });
+
+      app.get(`${BASE}/revokedjwt`, opts, async (request) => {
+        const rows = await db.apim.selectFrom('km_revoked_tokens').select(['jti', 'expires_at']).where('tenant_id', '=', tenant(request)).where('expires_at', '>', deps.clock.now()).execute();
+        const list = rows.map((r) => ({ jti: r.jti, expiryTime: Number(r.expires_at) }));
+        return { count: list.length, list };
+      });
+    },
+
+    async start() {
+      const [{ recordGatewayAcknowledgement }, { createAdminService }] = await Promise.all([import('@gatehouse/publisher'), import('@gatehouse/admin')]);
+      const admin = createAdminService({ ...deps });
+      subscriptions.push(
+        await deps.hub.subscribe<{ gatewayId?: string; labels?: string[] }>(Topics.Gateway, async (e) => {
+          if (e.type !== 'GATEWAY_HEARTBEAT' || !e.payload.gatewayId) return;
+          await admin.recordGatewayHeartbeat(e.tenantId, e.payload.gatewayId, e.payload.labels ?? []);
+        }),
+        await deps.hub.subscribe<{ apiId?: string; revisionId?: string | null; environment?: string; gatewayId?: string; status?: string; error?: string }>(Topics.DeploymentAck, async (e) => {
+          const p = e.payload;
+          if (e.type !== 'DEPLOY_ACK' || !p.apiId || !p.revisionId || !p.environment || !p.gatewayId) return;
+          await recordGatewayAcknowledgement(deps, { tenantId: e.tenantId, apiId: p.apiId, revisionId: p.revisionId, environment: p.environment, gatewayId: p.gatewayId, status: p.status === 'DEPLOYED' ? 'DEPLOYED' : 'FAILED', message: p.error });
+        }),
+      );
+    },
+
+    async stop() {
+      await Promise.allSettled(subscriptions.splice(0).map((s) => s.unsubscribe()));
+    },
+  };
+}
