@@ -3,7 +3,6 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { validate } from '@readme/openapi-parser';
 import { LineCounter, parseDocument, isMap, isScalar, isPair } from 'yaml';
 import type { Document } from 'yaml';
 import { PublisherErrors } from './errors.ts';
@@ -62,6 +61,8 @@ export async function parseDefinition(text: string): Promise<DefinitionResult> {
   }
   let result;
   try {
+    // Loaded on first use: the parser and its schemas cost memory every process would pay at start.
+    const { validate } = await import('@readme/openapi-parser');
     result = await validate(structuredClone(obj) as never, { resolve: { external: false }, timeoutMs: 5000 });
   } catch (err) {
     return { ok: false, problems: [{ path: '/', message: err instanceof Error ? err.message.split('\n', 1)[0]! : 'the definition could not be validated' }] };
