@@ -57,7 +57,7 @@ export function createInternalData(config: GatehouseConfig, deps: InternalDataDe
         const tenantId = tenant(request);
         const rows = await db.apim.selectFrom('admin_key_managers').select(['name', 'type', 'issuer', 'enabled', 'config']).where('tenant_id', '=', tenantId).orderBy('name').execute();
         // Our own keys go inline, so a gateway never fetches them from a URL it may not reach.
-        const ownKeys = await db.apim.selectFrom('km_signing_keys').select('public_jwk').where('purpose', '=', 'access').where('status', 'in', ['current', 'previous']).execute();
+        const ownKeys = await db.apim.selectFrom('km_signing_keys').select('public_jwk').where('tenant_id', '=', tenantId).where('purpose', '=', 'access').where('status', 'in', ['current', 'previous']).execute();
         const list = rows.map((r) => {
           const c = JSON.parse(r.config) as { certificates?: { type?: string; value?: string }; consumerKeyClaim?: string; scopesClaim?: string };
           const resident = r.type === 'default';
