@@ -5,7 +5,7 @@ import type { Clock, ServerKeys } from '@gatehouse/core';
 import type { Databases, Repositories } from '@gatehouse/data';
 import type { EventHub, Logger } from '@gatehouse/events';
 import { createManagementAuth, createSystemScopeRepository, getPrincipal } from '@gatehouse/key-manager';
-import { ADMIN_PREFIX, registerOpenApi, useStrictValidation } from './openapi.ts';
+import { ADMIN_PREFIX, registerOpenApi } from './openapi.ts';
 import { registerAdminRoutes } from './routes.ts';
 import { createAdminService } from './service.ts';
 import type { AdminService } from './service.ts';
@@ -74,7 +74,6 @@ export async function createAdmin(config: GatehouseConfig, deps: AdminDeps): Pro
     name: 'admin',
     service,
     async routes(app) {
-      useStrictValidation(app);
       await registerOpenApi(app);
       app.get(`${ADMIN_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
       app.get(`${ADMIN_PREFIX}/openapi.yaml`, { schema: { hide: true } }, async (_req, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })));

@@ -1,20 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { fastifySwagger } from '@fastify/swagger';
-import AjvCompiler from '@fastify/ajv-compiler';
 
 export const ADMIN_PREFIX = '/api/am/admin/v4';
-
-/**
- * Validation for the Admin API's scope: unknown fields are refused (not silently dropped, as
- * fastify's default does), every problem is listed, and body types are never coerced (a string
- * where an integer belongs is a 400); query and path values are coerced from their text.
- */
-export function useStrictValidation(app: FastifyInstance): void {
-  const base = { removeAdditional: false, allErrors: true, useDefaults: true, strict: false } as const;
-  const body = AjvCompiler()({}, { customOptions: { ...base, coerceTypes: false } });
-  const other = AjvCompiler()({}, { customOptions: { ...base, coerceTypes: 'array' } });
-  app.setValidatorCompiler((route) => (route.httpPart === 'body' ? body(route) : other(route)) as never);
-}
 
 /**
  * Registers @fastify/swagger in the Admin scope, so the document describes exactly the Admin

@@ -32,6 +32,7 @@ before(async () => {
             { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' }, count: { type: 'integer' } } } } },
             async (request) => request.body,
           );
+          app.get('/page', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer' } } } } }, async (request) => request.query);
           app.get('/slow', async () => {
             await new Promise((r) => setTimeout(r, 400));
             return { done: true };
@@ -71,6 +72,14 @@ it('lists every field problem at once', async () => {
   assert.equal(res.status, 400);
   const messages = res.json<{ error: { message: string }[] }>().error.map((e) => e.message).join(' | ');
   assert.match(messages, /name/, 'the missing required field is named');
+});
+
+it('never coerces body values, but reads query values from their text', async () => {
+  const res = await post(JSON.stringify({ name: 'a', count: '3' }));
+  assert.equal(res.status, 400, 'a string where an integer belongs');
+  const page = await httpCall(`${base}/page?limit=25`);
+  assert.deepEqual(page.json(), { limit: 25 });
+  assert.equal((await httpCall(`${base}/page?limit=many`)).status, 400);
 });
 
 it('answers malformed JSON with 400, and a valid body passes', async () => {

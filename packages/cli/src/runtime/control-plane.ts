@@ -3,7 +3,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import { CoreErrors, isGatehouseError } from '@gatehouse/core';
 import type { Component } from './components.ts';
-import { type Health, createListenerServer, drain, listen, type Listener, type ListenSpec, type Logger, type TlsMaterial } from '@gatehouse/runtime';
+import { type Health, createListenerServer, strictValidatorCompiler, drain, listen, type Listener, type ListenSpec, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 
 export interface ControlPlaneOptions {
   readonly host: string;
@@ -41,6 +41,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       return createListenerServer(httpsSpec, handler);
     },
   });
+
+  // One validation policy for every REST API (components register in child scopes and inherit it).
+  app.setValidatorCompiler(strictValidatorCompiler());
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isGatehouseError(err)) {
