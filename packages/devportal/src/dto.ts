@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { SharedSchema } from '@gatehouse/data';
 import type { OAuthClient } from '@gatehouse/key-manager';
-import { effectiveContext } from './catalog.ts';
+import { effectiveContext } from '@gatehouse/publisher';
 import type { CatalogApi } from './catalog.ts';
 import type { Application, Comment, KeyMapping, Rating, Subscription } from './store.ts';
 

@@ -14,8 +14,12 @@ import { createPublisherService } from './service.ts';
 
 export { PublisherErrors } from './errors.ts';
 export type { PublisherErrorCode } from './errors.ts';
-export { recordGatewayAcknowledgement, createPublisherService, PublisherEvents, MAX_REVISIONS } from './service.ts';
-export type { PublisherService, PublisherServiceDeps, Actor } from './service.ts';
+export { recordGatewayAcknowledgement, createPublisherService, PublisherEvents, MAX_REVISIONS, effectiveContext, parseQuery } from './service.ts';
+export type { PublisherService, PublisherServiceDeps, Actor, QueryKey } from './service.ts';
+export { createApiCatalog } from './catalog.ts';
+export type { ApiCatalog, CatalogApi, GatewayEndpoint } from './catalog.ts';
+export type { ApiSearch } from './store/apis.ts';
+export type { DocumentRow } from './store/registry.ts';
 export { RUNTIME_ARTIFACT_SCHEMA_VERSION } from './artifact.ts';
 export type { RuntimeArtifact, EndpointGroup } from './artifact.ts';
 export { PUBLISHER_BASE } from './routes/publisher.ts';
@@ -54,8 +58,9 @@ export function createPublisher(config: GatehouseConfig, deps: PublisherDeps): P
   return {
     name: 'publisher',
     async routes(app) {
+      // Route schemas use the control plane's strict validator; these compile the JSON parts of
+      // multipart bodies, which fastify does not validate.
       const validators = createValidators();
-      app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.params).compile(schema as object) as never);
       const auth = await loadAuthorizer(config, deps);
       await app.register(multipart, {
         limits: { fileSize: config.publisher.max_definition_bytes, fieldSize: config.publisher.max_definition_bytes, files: 2, fields: 10, parts: 12 },

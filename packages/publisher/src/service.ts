@@ -72,16 +72,23 @@ export function normalizeContext(context: string): string {
   return c;
 }
 
-/** WSO2's search syntax: `name:pet tag:"x y" status:PUBLISHED free words`. */
-export function parseQuery(query: string | undefined): ApiSearch {
+/** The keys of WSO2's search syntax. */
+export type QueryKey = 'name' | 'context' | 'version' | 'provider' | 'status' | 'tag' | 'description';
+
+/**
+ * WSO2's search syntax: `name:pet tag:"x y" status:PUBLISHED free words`; a quoted value matches
+ * exactly. `aliases` adds other spellings of a key (the Developer Portal also takes `tags:`).
+ */
+export function parseQuery(query: string | undefined, options: { aliases?: Readonly<Record<string, QueryKey>> } = {}): ApiSearch {
   const s: ApiSearch = {};
   const exact = new Set<string>();
   const free: string[] = [];
   const re = /(\w+):("([^"]*)"|\S+)|"([^"]*)"|(\S+)/g;
-  const known = new Set(['name', 'context', 'version', 'provider', 'status', 'tag', 'description']);
+  const known = new Map<string, QueryKey>((['name', 'context', 'version', 'provider', 'status', 'tag', 'description'] as const).map((k) => [k, k]));
+  for (const [alias, key] of Object.entries(options.aliases ?? {})) known.set(alias.toLowerCase(), key);
   for (const m of (query ?? '').matchAll(re)) {
-    if (m[1] && known.has(m[1].toLowerCase())) {
-      const key = m[1].toLowerCase() as 'name' | 'context' | 'version' | 'provider' | 'status' | 'tag' | 'description';
+    const key = m[1] === undefined ? undefined : known.get(m[1].toLowerCase());
+    if (key) {
       s[key] = m[3] ?? m[2]!;
       if (m[3] !== undefined) exact.add(key);
     } else {

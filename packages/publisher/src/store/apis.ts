@@ -40,7 +40,19 @@ export interface ApiSearch {
   text?: string;
   /** Exact (quoted) matches instead of contains. */
   exact?: ReadonlySet<string>;
+  /** Only APIs in one of these lifecycle states (as stored, e.g. `PUBLISHED`). */
+  states?: readonly string[];
+  /** Only APIs with one of these visibilities (as stored, e.g. `PUBLIC`). */
+  visibilities?: readonly string[];
 }
+
+/** The order of a search: newest first by default. */
+export interface ApiOrder {
+  by: 'name' | 'version' | 'created_at' | 'lifecycle_status';
+  direction: 'asc' | 'desc';
+}
+
+const NEWEST_FIRST: ApiOrder = { by: 'created_at', direction: 'desc' };
 
 export function searchText(r: Pick<ApiRecord, 'name' | 'context' | 'version' | 'provider' | 'description' | 'tags'>): string {
   return [r.name, r.context, r.version, r.provider, r.description ?? '', ...r.tags].join(' ').toLowerCase();
@@ -152,43 +164,58 @@ export const apiStore = {
     return Number(res.numDeletedRows) === 1;
   },
 
+  /** The APIs with these ids (missing ones are left out), by id. */
+  async getMany(db: Kysely<ApimSchema>, tenantId: number, ids: readonly string[]): Promise<Map<string, ApiRecord>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('apis').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', [...new Set(ids)]).execute();
+    return new Map(rows.map((r) => [r.id, fromRow(r)]));
+  },
+
   /** Newest first unless `order` says otherwise. */
-  async search(
-    db: Kysely<ApimSchema>,
-    tenantId: number,
-    s: ApiSearch,
-    page: { limit: number; offset: number },
-    order: { by: 'name' | 'version' | 'created_at' | 'lifecycle_status'; direction: 'asc' | 'desc' } = { by: 'created_at', direction: 'desc' },
-  ): Promise<{ items: ApiRecord[]; total: number }> {
-    let q = db.selectFrom('apis').where('apis.tenant_id', '=', tenantId);
-    const exact = s.exact ?? new Set<string>();
-    const column = (field: 'name' | 'context' | 'version' | 'provider' | 'description', value: string) => {
-      q = exact.has(field)
-        ? q.where(`apis.${field}`, '=', value)
-        : q.where(contains(sql`lower(${sql.ref(`apis.${field}`)})`, value));
-    };
-    if (s.name !== undefined) column('name', s.name);
-    if (s.context !== undefined) column('context', s.context);
-    if (s.version !== undefined) column('version', s.version);
-    if (s.provider !== undefined) column('provider', s.provider);
-    if (s.description !== undefined) column('description', s.description);
-    if (s.status !== undefined) q = q.where(sql<string>`upper(apis.lifecycle_status)`, '=', s.status.toUpperCase());
-    if (s.tag !== undefined) {
-      const tag = s.tag;
-      q = q.where((eb) =>
-        eb.exists(eb.selectFrom('api_tags').select('api_tags.api_id').whereRef('api_tags.api_id', '=', 'apis.id').where('api_tags.tenant_id', '=', tenantId).where('api_tags.tag', '=', tag)),
-      );
-    }
-    if (s.text) {
-      for (const word of s.text.split(/\s+/).filter(Boolean)) q = q.where(contains(sql.ref('apis.search_text'), word));
-    }
+  async search(db: Kysely<ApimSchema>, tenantId: number, s: ApiSearch, page: { limit: number; offset: number }, order: ApiOrder = NEWEST_FIRST): Promise<{ items: ApiRecord[]; total: number }> {
+    const q = matching(db, tenantId, s);
     const [rows, count] = await Promise.all([
       q.selectAll('apis').orderBy(`apis.${order.by}`, order.direction).orderBy('apis.id').limit(page.limit).offset(page.offset).execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { items: rows.map(fromRow), total: Number(count.n) };
   },
+
+  /** Every API matching `s`, unpaged (for callers that filter further on the JSON body). */
+  async list(db: Kysely<ApimSchema>, tenantId: number, s: ApiSearch, order: ApiOrder = NEWEST_FIRST): Promise<ApiRecord[]> {
+    const rows = await matching(db, tenantId, s).selectAll('apis').orderBy(`apis.${order.by}`, order.direction).orderBy('apis.id').execute();
+    return rows.map(fromRow);
+  },
 };
+
+/** The tenant's APIs matching a search: contains (or exact) on columns, tag, free text, states, visibilities. */
+function matching(db: Kysely<ApimSchema>, tenantId: number, s: ApiSearch) {
+  let q = db.selectFrom('apis').where('apis.tenant_id', '=', tenantId);
+  const exact = s.exact ?? new Set<string>();
+  const column = (field: 'name' | 'context' | 'version' | 'provider' | 'description', value: string) => {
+    q = exact.has(field)
+      ? q.where(`apis.${field}`, '=', value)
+      : q.where(contains(sql`lower(${sql.ref(`apis.${field}`)})`, value));
+  };
+  if (s.name !== undefined) column('name', s.name);
+  if (s.context !== undefined) column('context', s.context);
+  if (s.version !== undefined) column('version', s.version);
+  if (s.provider !== undefined) column('provider', s.provider);
+  if (s.description !== undefined) column('description', s.description);
+  if (s.status !== undefined) q = q.where(sql<string>`upper(apis.lifecycle_status)`, '=', s.status.toUpperCase());
+  if (s.states !== undefined) q = s.states.length > 0 ? q.where('apis.lifecycle_status', 'in', [...s.states]) : q.where(sql<boolean>`1 = 0`);
+  if (s.visibilities !== undefined) q = s.visibilities.length > 0 ? q.where('apis.visibility', 'in', [...s.visibilities]) : q.where(sql<boolean>`1 = 0`);
+  if (s.tag !== undefined) {
+    const tag = s.tag;
+    q = q.where((eb) =>
+      eb.exists(eb.selectFrom('api_tags').select('api_tags.api_id').whereRef('api_tags.api_id', '=', 'apis.id').where('api_tags.tenant_id', '=', tenantId).where('api_tags.tag', '=', tag)),
+    );
+  }
+  if (s.text) {
+    for (const word of s.text.split(/\s+/).filter(Boolean)) q = q.where(contains(sql.ref('apis.search_text'), word));
+  }
+  return q;
+}
 
 async function writeTags(db: Kysely<ApimSchema>, r: ApiRecord): Promise<void> {
   const tags = [...new Set(r.tags)];

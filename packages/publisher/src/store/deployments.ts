@@ -48,8 +48,11 @@ export const deploymentStore = {
     await db.deleteFrom('api_revisions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },
 
-  async deployments(db: Kysely<ApimSchema>, tenantId: number, apiId: string): Promise<DeploymentRow[]> {
-    return db.selectFrom('api_deployments').selectAll().where('tenant_id', '=', tenantId).where('api_id', '=', apiId).orderBy('environment').execute();
+  /** By environment; with `onDevportal`, only the deployments marked to show on the Developer Portal. */
+  async deployments(db: Kysely<ApimSchema>, tenantId: number, apiId: string, filter: { onDevportal?: boolean } = {}): Promise<DeploymentRow[]> {
+    let q = db.selectFrom('api_deployments').selectAll().where('tenant_id', '=', tenantId).where('api_id', '=', apiId);
+    if (filter.onDevportal) q = q.where('display_on_devportal', '=', 1);
+    return q.orderBy('environment').execute();
   },
 
   async acks(db: Kysely<ApimSchema>, tenantId: number, deploymentIds: readonly string[]): Promise<AckRow[]> {

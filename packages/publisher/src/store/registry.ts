@@ -24,8 +24,16 @@ export const registryStore = {
     await db.deleteFrom('api_documents').where('tenant_id', '=', tenantId).where('api_id', '=', apiId).execute();
   },
 
-  async listDocuments(db: Kysely<SharedSchema>, tenantId: number, apiId: string, page: { limit: number; offset: number }): Promise<{ items: DocumentRow[]; total: number }> {
-    const q = db.selectFrom('api_documents').where('tenant_id', '=', tenantId).where('api_id', '=', apiId);
+  /** By creation; `hidden` leaves out documents of those visibilities (e.g. the Publisher's own notes). */
+  async listDocuments(
+    db: Kysely<SharedSchema>,
+    tenantId: number,
+    apiId: string,
+    page: { limit: number; offset: number },
+    hidden: readonly string[] = [],
+  ): Promise<{ items: DocumentRow[]; total: number }> {
+    let q = db.selectFrom('api_documents').where('tenant_id', '=', tenantId).where('api_id', '=', apiId);
+    if (hidden.length > 0) q = q.where('visibility', 'not in', [...hidden]);
     const [items, count] = await Promise.all([
       q.selectAll().orderBy('created_at').orderBy('id').limit(page.limit).offset(page.offset).execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
@@ -33,8 +41,10 @@ export const registryStore = {
     return { items, total: Number(count.n) };
   },
 
-  async getDocument(db: Kysely<SharedSchema>, tenantId: number, apiId: string, id: string): Promise<DocumentRow | undefined> {
-    return db.selectFrom('api_documents').selectAll().where('tenant_id', '=', tenantId).where('api_id', '=', apiId).where('id', '=', id).executeTakeFirst();
+  async getDocument(db: Kysely<SharedSchema>, tenantId: number, apiId: string, id: string, hidden: readonly string[] = []): Promise<DocumentRow | undefined> {
+    let q = db.selectFrom('api_documents').selectAll().where('tenant_id', '=', tenantId).where('api_id', '=', apiId).where('id', '=', id);
+    if (hidden.length > 0) q = q.where('visibility', 'not in', [...hidden]);
+    return q.executeTakeFirst();
   },
 
   async insertDocument(db: Kysely<SharedSchema>, row: DocumentRow): Promise<void> {
