@@ -1,8 +1,7 @@
-import pg from 'pg';
 import { startTestNode } from '@gatehouse/cli';
 import type { TestNode } from '@gatehouse/cli';
-import { freePort, httpCall, postgresUrl, uniqueName } from '@gatehouse/testing';
-import type { SimpleResponse } from '@gatehouse/testing';
+import { freePort, freshPostgresDatabases, httpCall, managementClient } from '@gatehouse/testing';
+import type { FreshPostgresDatabases, SimpleResponse } from '@gatehouse/testing';
 
 export const SECRET = 'admin-test-secret-0123456789abcdef-xyz';
 
@@ -31,16 +30,6 @@ export interface AdminNode {
   close(): Promise<void>;
 }
 
-async function pgAdmin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl('postgres') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * A real control-plane node (Key Manager + Admin + ...) on OS-chosen ports; `postgres: true` puts
  * both databases on fresh PostgreSQL databases, dropped on close.
@@ -49,39 +38,20 @@ export async function startAdminNode(options: { postgres?: boolean; argv?: strin
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const argv = ['--profile', 'control-plane', '--server.http_port', String(port), '--server.public_url', base, '--security.secret', SECRET, ...(options.argv ?? [])];
-  const dbs: string[] = [];
+  let pg: FreshPostgresDatabases | undefined;
   if (options.postgres) {
-    const name = uniqueName('gh_admin');
-    dbs.push(`${name}_apim`, `${name}_shared`);
-    for (const d of dbs) await pgAdmin(`CREATE DATABASE "${d}"`);
-    argv.push('--database.apim.type', 'postgres', '--database.apim.url', postgresUrl(dbs[0]!), '--database.shared.type', 'postgres', '--database.shared.url', postgresUrl(dbs[1]!));
+    pg = await freshPostgresDatabases('gh_admin');
+    argv.push(...pg.databaseArgv);
   }
   const node = await startTestNode(argv);
-  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${encodeURIComponent(u).replaceAll('%20', '+')}:${encodeURIComponent(p).replaceAll('%20', '+')}`).toString('base64')}`;
-  let client: { clientId: string; clientSecret: string } | undefined;
+  const mgmt = managementClient(base, node.adminPassword, { clientName: 'admin-tests' });
   const tokens = new Map<string, string>();
 
   const token = async (scopes: readonly string[] = ALL_ADMIN_SCOPES) => {
     const key = scopes.join(' ');
     const cached = tokens.get(key);
     if (cached) return cached;
-    if (!client) {
-      const res = await httpCall(`${base}/client-registration/v0.17/register`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`admin:${node.adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ clientName: 'admin-tests', owner: 'admin', grantType: 'client_credentials password refresh_token', saasApp: true, callbackUrl: 'https://localhost' }),
-      });
-      if (res.status !== 200 && res.status !== 201) throw new Error(`client registration failed: ${res.status} ${res.text}`);
-      client = res.json<{ clientId: string; clientSecret: string }>();
-    }
-    const form = new URLSearchParams({ grant_type: 'password', username: 'admin', password: node.adminPassword, scope: key });
-    const res = await httpCall(`${base}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: basic(client.clientId, client.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
-    const accessToken = res.json<{ access_token: string }>().access_token;
+    const accessToken = await mgmt.token('admin', node.adminPassword, key);
     tokens.set(key, accessToken);
     return accessToken;
   };
@@ -103,7 +73,7 @@ export async function startAdminNode(options: { postgres?: boolean; argv?: strin
     },
     async close() {
       await node.close();
-      for (const d of dbs) await pgAdmin(`DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`);
+      await pg?.drop();
     },
   };
 }

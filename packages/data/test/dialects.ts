@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
-import pg from 'pg';
-import { postgresUrl, skipUnless, tempDir, uniqueName } from '@gatehouse/testing';
+import { freshPostgresDatabases, skipUnless, tempDir, uniqueName } from '@gatehouse/testing';
 import { openDatabases } from '../src/index.ts';
 import type { DatabaseOptions, Databases, DialectName } from '../src/index.ts';
 
@@ -24,19 +23,9 @@ export const TEST_PASSWORD_PARAMS = { N: 1024, r: 8, p: 1 } as const;
 
 const pgSkip = await skipUnless('postgres');
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl('postgres') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 function createHarness(dialect: DialectName): { harness: DialectHarness; cleanup(): Promise<void> } {
   const opened: Databases[] = [];
-  const pgDatabases: string[] = [];
+  const drops: (() => Promise<void>)[] = [];
   let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
 
   const freshPair = async (): Promise<DatabasePair> => {
@@ -48,15 +37,11 @@ function createHarness(dialect: DialectName): { harness: DialectHarness; cleanup
         shared: { type: 'sqlite', path: join(dir.path, name, 'shared.db') },
       };
     }
-    const base = uniqueName('gh_data');
-    const names = [`${base}_apim`, `${base}_shared`];
-    for (const n of names) {
-      await adminQuery(`CREATE DATABASE "${n}"`);
-      pgDatabases.push(n);
-    }
+    const pg = await freshPostgresDatabases('gh_data');
+    drops.push(pg.drop);
     return {
-      apim: { type: 'postgres', url: postgresUrl(names[0]), poolMax: 4, connectTimeoutMs: 2000 },
-      shared: { type: 'postgres', url: postgresUrl(names[1]), poolMax: 4, connectTimeoutMs: 2000 },
+      apim: { type: 'postgres', url: pg.urls.apim, poolMax: 4, connectTimeoutMs: 2000 },
+      shared: { type: 'postgres', url: pg.urls.shared, poolMax: 4, connectTimeoutMs: 2000 },
     };
   };
 
@@ -83,7 +68,7 @@ function createHarness(dialect: DialectName): { harness: DialectHarness; cleanup
     harness,
     async cleanup() {
       await Promise.all(opened.map((d) => d.close()));
-      for (const n of pgDatabases) await adminQuery(`DROP DATABASE IF EXISTS "${n}" WITH (FORCE)`);
+      for (const drop of drops) await drop();
       await dir?.remove();
     },
   };

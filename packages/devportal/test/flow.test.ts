@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAdminService } from '@gatehouse/admin';
 import { createServerKeys, systemClock } from '@gatehouse/core';
-import { ADMIN, CONSUMER_SCOPES, DP, PUB, SECRET, decodeJwt, startHarness } from './helpers.ts';
+import { ADMIN, CONSUMER_SCOPES, DP, PUB, SECRET, clientCredentials, decodeJwt, startHarness } from './helpers.ts';
 import type { Harness } from './helpers.ts';
 
 const PW = 'consumer-password-1';
@@ -58,11 +58,7 @@ describe('developer portal: the business flow', () => {
     assert.equal(listed.list.length, 1);
     assert.equal(listed.list[0]!.consumerSecret, undefined);
 
-    const res = await fetch(`${h.node.baseUrl}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${keys.consumerKey}:${keys.consumerSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
+    const res = await clientCredentials(h.node.baseUrl, keys.consumerKey, keys.consumerSecret);
     assert.equal(res.status, 200);
     const claims = decodeJwt(((await res.json()) as { access_token: string }).access_token).payload;
     assert.deepEqual(claims.application, { id: app.applicationId, uuid: app.applicationId, name: 'Shop', owner: 'carol', tier: '10PerMin' });
@@ -92,11 +88,7 @@ describe('developer portal: the business flow', () => {
     // Clean-up removes the client: its secret stops working.
     assert.equal((await h.call(carol, 'POST', `${DP}/applications/${app.applicationId}/oauth-keys/${keys.keyMappingId}/clean-up`)).status, 200);
     await h.waitFor((e) => e.type === 'REMOVE_APPLICATION_KEYMAPPING' && e.payload.consumerKey === keys.consumerKey);
-    const after2 = await fetch(`${h.node.baseUrl}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${keys.consumerKey}:${regen.consumerSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
+    const after2 = await clientCredentials(h.node.baseUrl, keys.consumerKey, regen.consumerSecret);
     assert.equal(after2.status, 401);
 
     assert.equal((await h.call(carol, 'DELETE', `${DP}/applications/${app.applicationId}`)).status, 200);

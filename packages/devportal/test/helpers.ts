@@ -4,7 +4,8 @@ import { createRepositories, openDatabases } from '@gatehouse/data';
 import type { Databases, Repositories } from '@gatehouse/data';
 import { Topics } from '@gatehouse/events';
 import type { HubEvent } from '@gatehouse/events';
-import { postgresUrl, tempDir, uniqueName } from '@gatehouse/testing';
+import { api, clientBasicAuth, freshPostgresDatabases, managementClient, tempDir } from '@gatehouse/testing';
+import type { FreshPostgresDatabases } from '@gatehouse/testing';
 
 export const DP = '/api/am/devportal/v3';
 export const PUB = '/api/am/publisher/v4';
@@ -13,32 +14,9 @@ export const PUBLISHER_SCOPES = 'apim:api_view apim:api_create apim:api_publish 
 export const CONSUMER_SCOPES = 'apim:subscribe apim:app_manage apim:sub_manage apim:api_key';
 export const SECRET = 'devportal-test-secret-0123456789abcdef';
 
-const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
-
-async function pgAdmin(text: string): Promise<void> {
-  const { default: pg } = await import('pg');
-  const c = new pg.Client({ connectionString: postgresUrl('postgres') });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Two fresh PostgreSQL databases (apim, shared), dropped by `drop()`. */
-export async function freshPostgres(): Promise<{ urls: [string, string]; argv: string[]; drop(): Promise<void> }> {
-  const base = uniqueName('gh_dp');
-  const names = [`${base}_apim`, `${base}_shared`] as const;
-  for (const n of names) await pgAdmin(`CREATE DATABASE "${n}"`);
-  const urls: [string, string] = [postgresUrl(names[0]), postgresUrl(names[1])];
-  return {
-    urls,
-    argv: ['--database.apim.type', 'postgres', '--database.apim.url', urls[0], '--database.shared.type', 'postgres', '--database.shared.url', urls[1], '--security.secret', SECRET],
-    async drop() {
-      for (const n of names) await pgAdmin(`DROP DATABASE IF EXISTS "${n}" WITH (FORCE)`);
-    },
-  };
+/** Two fresh PostgreSQL databases (apim, shared) and the flags for a node on them, dropped by `drop()`. */
+export function freshPostgres(): Promise<FreshPostgresDatabases> {
+  return freshPostgresDatabases('gh_dp', { secret: SECRET });
 }
 
 /** Two fresh, migrated databases of one dialect. */
@@ -50,7 +28,7 @@ export async function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ 
     return { dbs, close: async () => { await dbs.close(); await dir.remove(); } };
   }
   const pg = await freshPostgres();
-  const dbs = await openDatabases({ apim: { type: 'postgres', url: pg.urls[0], poolMax: 4 }, shared: { type: 'postgres', url: pg.urls[1], poolMax: 4 } });
+  const dbs = await openDatabases({ apim: { type: 'postgres', url: pg.urls.apim, poolMax: 4 }, shared: { type: 'postgres', url: pg.urls.shared, poolMax: 4 } });
   await dbs.migrate();
   return { dbs, close: async () => { await dbs.close(); await pg.drop(); } };
 }
@@ -77,41 +55,11 @@ export async function startHarness(argv: readonly string[] = []): Promise<Harnes
   const events: HubEvent<Record<string, unknown>>[] = [];
   const sub = await node.hub.subscribe<Record<string, unknown>>(Topics.Notification, (e) => void events.push(e));
   const revoked = await node.hub.subscribe<Record<string, unknown>>(Topics.TokenRevocation, (e) => void events.push(e));
-  let client: { clientId: string; clientSecret: string } | undefined;
-  const registered = async () => {
-    if (client) return client;
-    const res = await fetch(`${node.baseUrl}/client-registration/v0.17/register`, {
-      method: 'POST',
-      headers: { authorization: basic('admin', node.adminPassword), 'content-type': 'application/json' },
-      body: JSON.stringify({ clientName: 'devportal-tests', owner: 'admin', grantType: 'client_credentials password refresh_token', saasApp: true, callbackUrl: 'https://localhost' }),
-    });
-    if (!res.ok) throw new Error(`client registration failed: ${res.status} ${await res.text()}`);
-    client = (await res.json()) as { clientId: string; clientSecret: string };
-    return client;
-  };
-  const token = async (username: string, password: string, scope: string) => {
-    const c = await registered();
-    const res = await fetch(`${node.baseUrl}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: basic(c.clientId, c.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username, password, scope }),
-    });
-    if (!res.ok) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
-    return ((await res.json()) as { access_token: string }).access_token;
-  };
+  const mgmt = managementClient(node.baseUrl, node.adminPassword, { clientName: 'devportal-tests' });
+  const token = (username: string, password: string, scope: string) => mgmt.token(username, password, scope);
   let adminTok: string | undefined;
-  const call = (tok: string | undefined, method: string, path: string, body?: unknown) =>
-    fetch(`${node.baseUrl}${path}`, {
-      method,
-      headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const json = async <T>(tok: string | undefined, method: string, path: string, body?: unknown, expect?: number): Promise<T> => {
-    const res = await call(tok, method, path, body);
-    const text = await res.text();
-    if (expect !== undefined && res.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
+  const call = (tok: string | undefined, method: string, path: string, body?: unknown) => api(node.baseUrl, tok).call(method, path, body);
+  const json = <T>(tok: string | undefined, method: string, path: string, body?: unknown, expect?: number): Promise<T> => api(node.baseUrl, tok).json<T>(method, path, body, expect);
   const h: Harness = {
     node,
     repos: createRepositories(node.databases!),
@@ -162,4 +110,13 @@ export async function startHarness(argv: readonly string[] = []): Promise<Harnes
 export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const [hd, p] = token.split('.');
   return { header: JSON.parse(Buffer.from(hd!, 'base64url').toString()) as Record<string, unknown>, payload: JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown> };
+}
+
+/** A client_credentials token request with the application's consumer key and secret (HTTP Basic). */
+export function clientCredentials(baseUrl: string, consumerKey: string, consumerSecret: string): Promise<Response> {
+  return fetch(`${baseUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: clientBasicAuth(consumerKey, consumerSecret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
 }

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { skipUnless } from '@gatehouse/testing';
-import { CONSUMER_SCOPES, DP, decodeJwt, freshPostgres, startHarness } from './helpers.ts';
+import { CONSUMER_SCOPES, DP, clientCredentials, decodeJwt, freshPostgres, startHarness } from './helpers.ts';
 import type { Harness } from './helpers.ts';
 
 describe('developer portal on PostgreSQL', { skip: await skipUnless('postgres') }, () => {
@@ -26,11 +26,7 @@ describe('developer portal on PostgreSQL', { skip: await skipUnless('postgres') 
     await h.json(zoe, 'POST', `${DP}/subscriptions`, { applicationId: app.applicationId, apiId, throttlingPolicy: 'Unlimited' }, 201);
     assert.equal((await h.call(zoe, 'POST', `${DP}/subscriptions`, { applicationId: app.applicationId, apiId, throttlingPolicy: 'Unlimited' })).status, 409);
     const keys = await h.json<{ consumerKey: string; consumerSecret: string }>(zoe, 'POST', `${DP}/applications/${app.applicationId}/generate-keys`, { keyType: 'SANDBOX' }, 200);
-    const res = await fetch(`${h.node.baseUrl}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${keys.consumerKey}:${keys.consumerSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
+    const res = await clientCredentials(h.node.baseUrl, keys.consumerKey, keys.consumerSecret);
     assert.equal(res.status, 200);
     const claims = decodeJwt(((await res.json()) as { access_token: string }).access_token).payload;
     assert.equal((claims.application as { tier: string }).tier, '50PerMin');

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import * as oidc from 'openid-client';
 import { startTestNode } from '@gatehouse/cli';
 import type { TestNode } from '@gatehouse/cli';
@@ -7,7 +6,8 @@ import { createServerKeys } from '@gatehouse/core';
 import { createRepositories } from '@gatehouse/data';
 import { createManagementAuth } from '@gatehouse/key-manager';
 import type { ManagementAuth } from '@gatehouse/key-manager';
-import { freePort, postgresUrl, uniqueName } from '@gatehouse/testing';
+import { clientBasicAuth, dcrRequest, freePort, freshPostgresDatabases, managementClient } from '@gatehouse/testing';
+import type { FreshPostgresDatabases, RegisteredClient } from '@gatehouse/testing';
 
 /** Cheap scrypt for users the tests create; the seeded admin keeps the production cost. */
 export const TEST_SECRET = 'key-manager-test-secret-0123456789abcdef';
@@ -25,16 +25,6 @@ export interface KmNode {
   close(): Promise<void>;
 }
 
-async function pgAdmin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl('postgres') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * A real node running the key-manager profile on a pre-chosen HTTP port, so `server.public_url`
  * (the issuer base) is the URL clients use. `postgres: true` puts both databases on fresh
@@ -44,15 +34,10 @@ export async function startKm(options: { postgres?: boolean; argv?: string[] } =
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const argv = ['--profile', 'key-manager', '--server.http_port', String(port), '--server.public_url', base, '--security.secret', TEST_SECRET, ...(options.argv ?? [])];
-  const dbs: string[] = [];
+  let pg: FreshPostgresDatabases | undefined;
   if (options.postgres) {
-    const name = uniqueName('gh_km');
-    dbs.push(`${name}_apim`, `${name}_shared`);
-    for (const d of dbs) await pgAdmin(`CREATE DATABASE "${d}"`);
-    argv.push(
-      '--database.apim.type', 'postgres', '--database.apim.url', postgresUrl(dbs[0]!),
-      '--database.shared.type', 'postgres', '--database.shared.url', postgresUrl(dbs[1]!),
-    );
+    pg = await freshPostgresDatabases('gh_km');
+    argv.push(...pg.databaseArgv);
   }
   const node = await startTestNode(argv);
   const repos = createRepositories(node.databases!, { passwordParams: TEST_PASSWORD_PARAMS });
@@ -71,36 +56,24 @@ export async function startKm(options: { postgres?: boolean; argv?: string[] } =
     },
     async close() {
       await node.close();
-      for (const d of dbs) await pgAdmin(`DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`);
+      await pg?.drop();
     },
   };
 }
 
-export function basic(id: string, secret: string): string {
-  // RFC 6749 §2.3.1: form-urlencode, then base64.
-  const enc = (s: string) => encodeURIComponent(s).replaceAll('%20', '+');
-  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
-}
+/** RFC 6749 §2.3.1 client credentials: form-urlencoded, then base64. */
+export const basic = clientBasicAuth;
 
-export interface Registered {
-  clientId: string;
-  clientSecret: string;
-  [k: string]: unknown;
-}
+export type Registered = RegisteredClient;
 
 /** WSO2 DCR with a user's Basic credentials. */
-export async function dcr(km: KmNode, user: string, password: string, body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${km.base}/client-registration/v0.17/register`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+export function dcr(km: KmNode, user: string, password: string, body: Record<string, unknown>): Promise<Response> {
+  return dcrRequest(km.base, user, password, body);
 }
 
-export async function registerAdminClient(km: KmNode, clientName = 'rest_api_publisher'): Promise<Registered> {
-  const res = await dcr(km, 'admin', km.adminPassword, { callbackUrl: 'https://localhost/cb', clientName, owner: 'admin', grantType: 'client_credentials password refresh_token', saasApp: true });
-  if (res.status !== 200) throw new Error(`DCR failed: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Registered;
+/** A fresh WSO2 DCR registration as admin (`rest_api_publisher` unless named). */
+export function registerAdminClient(km: KmNode, clientName = 'rest_api_publisher'): Promise<Registered> {
+  return managementClient(km.base, km.adminPassword, { clientName }).register({ callbackUrl: 'https://localhost/cb' });
 }
 
 /** POST a form to an endpoint, with optional Authorization header. */
@@ -115,18 +88,15 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
   return { header: JSON.parse(Buffer.from(h!, 'base64url').toString()) as Record<string, unknown>, payload: JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown> };
 }
 
-
 /** An openid-client configuration found by discovery from the issuer (RFC 8414 §3.3 equality checked by the client). */
 export async function oidcClient(km: KmNode, clientId: string, secret: string | undefined, method: 'basic' | 'post' | 'none' = 'basic'): Promise<oidc.Configuration> {
   const auth = method === 'none' ? oidc.None() : method === 'post' ? oidc.ClientSecretPost(secret!) : oidc.ClientSecretBasic(secret!);
   return oidc.discovery(new URL(km.issuer), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
 }
 
-/** A management token for admin with the given scopes (password grant on a WSO2 DCR client). */
-export async function adminToken(km: KmNode, scope = 'apim:admin'): Promise<string> {
-  const c = await registerAdminClient(km, 'test_admin_tool');
-  const res = await form(`${km.base}/oauth2/token`, { grant_type: 'password', username: 'admin', password: km.adminPassword, scope }, basic(c.clientId, c.clientSecret));
-  return ((await res.json()) as { access_token: string }).access_token;
+/** A management token for admin with the given scopes (password grant on a new WSO2 DCR client). */
+export function adminToken(km: KmNode, scope = 'apim:admin'): Promise<string> {
+  return managementClient(km.base, km.adminPassword, { clientName: 'test_admin_tool' }).token('admin', km.adminPassword, scope);
 }
 
 /** RFC 7591 registration with an admin management token. */

@@ -3,6 +3,8 @@ import { startTestNode } from '@gatehouse/cli';
 import type { TestNode } from '@gatehouse/cli';
 import { createRepositories } from '@gatehouse/data';
 import type { Databases } from '@gatehouse/data';
+import { api, freshPostgresDatabases, managementClient, tempDir } from '@gatehouse/testing';
+import type { FreshPostgresDatabases } from '@gatehouse/testing';
 
 export const BASE = '/api/am/publisher/v4';
 
@@ -23,47 +25,23 @@ export interface PublisherHarness {
   close(): Promise<void>;
 }
 
-const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
-
 export async function startPublisher(argv: readonly string[] = []): Promise<PublisherHarness> {
   const node = await startTestNode(['--profile', 'control-plane', ...argv], { logLevel: 'error' });
   const repos = createRepositories(node.databases!, { passwordParams: { N: 1024, r: 8, p: 1 } });
   const password = 'user-password-0123456789';
-  let client: { clientId: string; clientSecret: string } | undefined;
-  const registered = async () => {
-    if (client) return client;
-    const res = await fetch(`${node.baseUrl}/client-registration/v0.17/register`, {
-      method: 'POST',
-      headers: { authorization: basic('admin', node.adminPassword), 'content-type': 'application/json' },
-      body: JSON.stringify({ clientName: 'publisher-tests', owner: 'admin', grantType: 'client_credentials password refresh_token', saasApp: true, callbackUrl: 'https://localhost' }),
-    });
-    if (!res.ok) throw new Error(`client registration failed: ${res.status} ${await res.text()}`);
-    client = (await res.json()) as { clientId: string; clientSecret: string };
-    return client;
-  };
+  const mgmt = managementClient(node.baseUrl, node.adminPassword, { clientName: 'publisher-tests' });
   return {
     node,
     async token(username, scope = ALL_SCOPES, roles) {
       const pw = username === 'admin' ? node.adminPassword : password;
       if (roles && !(await repos.users.findByUsername(-1234, username))) await repos.users.create(-1234, { username, password: pw, roles });
-      const c = await registered();
-      const res = await fetch(`${node.baseUrl}/oauth2/token`, {
-        method: 'POST',
-        headers: { authorization: basic(c.clientId, c.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'password', username, password: pw, scope }),
-      });
-      if (!res.ok) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { access_token: string }).access_token;
+      return mgmt.token(username, pw, scope);
     },
     call(token, method, path, body, headers = {}) {
-      return fetch(`${node.baseUrl}${path.startsWith('/internal') ? '' : BASE}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
+      return api(`${node.baseUrl}${path.startsWith('/internal') ? '' : BASE}`, token).call(method, path, body, headers);
     },
     form(token, method, path, form, headers = {}) {
-      return fetch(`${node.baseUrl}${BASE}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...headers }, body: form });
+      return api(`${node.baseUrl}${BASE}`, token).call(method, path, form, headers);
     },
     close: () => node.close(),
   };
@@ -77,41 +55,14 @@ export function importForm(definition: string, props?: object, filename = 'petst
   return f;
 }
 
-/**
- * Flags for a node on two fresh PostgreSQL databases (dropped by `drop()`), as
- * packages/data/test/dialects.ts makes them.
- */
-export async function freshPostgres(): Promise<{ argv: string[]; drop(): Promise<void> }> {
-  const { default: pg } = await import('pg');
-  const { postgresUrl, uniqueName } = await import('@gatehouse/testing');
-  const admin = async (text: string) => {
-    const c = new pg.Client({ connectionString: postgresUrl('postgres') });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
-  const base = uniqueName('gh_pub');
-  const names = [`${base}_apim`, `${base}_shared`];
-  for (const n of names) await admin(`CREATE DATABASE "${n}"`);
-  return {
-    argv: [
-      '--database.apim.type', 'postgres', '--database.apim.url', postgresUrl(names[0]!),
-      '--database.shared.type', 'postgres', '--database.shared.url', postgresUrl(names[1]!),
-      '--security.secret', 'publisher-test-secret-0123456789abcdef',
-    ],
-    async drop() {
-      for (const n of names) await admin(`DROP DATABASE IF EXISTS "${n}" WITH (FORCE)`);
-    },
-  };
+/** Flags for a node on two fresh PostgreSQL databases, dropped by `drop()`. */
+export function freshPostgres(): Promise<FreshPostgresDatabases> {
+  return freshPostgresDatabases('gh_pub', { secret: 'publisher-test-secret-0123456789abcdef' });
 }
 
 /** Two fresh, migrated databases of one dialect (temp SQLite files, or new PostgreSQL databases). */
 export async function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ dbs: Databases; close(): Promise<void> }> {
   const { openDatabases } = await import('@gatehouse/data');
-  const { tempDir } = await import('@gatehouse/testing');
   if (dialect === 'sqlite') {
     const dir = await tempDir('gatehouse-pub-');
     const dbs = await openDatabases({ apim: { type: 'sqlite', path: `${dir.path}/apim.db` }, shared: { type: 'sqlite', path: `${dir.path}/shared.db` } });
@@ -119,8 +70,7 @@ export async function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ 
     return { dbs, close: async () => { await dbs.close(); await dir.remove(); } };
   }
   const pg = await freshPostgres();
-  const url = (i: number) => pg.argv[i]!; // the apim and shared URLs among the flags
-  const dbs = await openDatabases({ apim: { type: 'postgres', url: url(3), poolMax: 4 }, shared: { type: 'postgres', url: url(7), poolMax: 4 } });
+  const dbs = await openDatabases({ apim: { type: 'postgres', url: pg.urls.apim, poolMax: 4 }, shared: { type: 'postgres', url: pg.urls.shared, poolMax: 4 } });
   await dbs.migrate();
   return { dbs, close: async () => { await dbs.close(); await pg.drop(); } };
 }

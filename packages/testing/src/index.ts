@@ -5,3 +5,6 @@ export * from './ports.ts';
 export * from './process.ts';
 export * from './http.ts';
 export * from './upstream.ts';
+export * from './postgres.ts';
+export * from './management.ts';
+export * from './api.ts';

@@ -1,23 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createServerKeys } from '@gatehouse/core';
 import { openDatabases } from '@gatehouse/data';
 import type { DatabaseOptions } from '@gatehouse/data';
 import { createSigningKeyStore } from '@gatehouse/key-manager';
-import { postgresUrl, skipUnless, tempDir, uniqueName } from '@gatehouse/testing';
+import { freshPostgresDatabase, skipUnless, tempDir } from '@gatehouse/testing';
 import { TEST_SECRET } from '../helpers.ts';
-
-async function pgAdmin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl('postgres') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`signing keys (${dialect})`, { skip: dialect === 'postgres' ? await skipUnless('postgres') : false }, () => {
@@ -33,10 +22,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         cleanups.push(dir.remove);
         options = { type: 'sqlite', path: join(dir.path, 'apim.db') };
       } else {
-        const name = uniqueName('gh_km_keys');
-        await pgAdmin(`CREATE DATABASE "${name}"`);
-        cleanups.push(() => pgAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-        options = { type: 'postgres', url: postgresUrl(name), poolMax: 4 };
+        const db = await freshPostgresDatabase('gh_km_keys');
+        cleanups.push(db.drop);
+        options = { type: 'postgres', url: db.url, poolMax: 4 };
       }
       const first = await openDatabases({ apim: options, shared: options });
       await first.migrate();
