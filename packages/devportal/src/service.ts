@@ -50,7 +50,8 @@ export type KeyType = (typeof KeyTypes)[number];
 
 /** Grant types an application's client may get (what the Key Manager implements). */
 export const SUPPORTED_GRANTS = ['client_credentials', 'password', 'refresh_token', 'authorization_code'] as const;
-const DEFAULT_GRANTS = ['client_credentials', 'password', 'refresh_token'];
+// RFC 9700 §2.4: the password grant only when an application asks for it.
+const DEFAULT_GRANTS = ['client_credentials'];
 
 export function createDevPortalService(config: GatehouseConfig, deps: DevPortalDeps) {
   const { databases, repositories, hub, clock } = deps;
