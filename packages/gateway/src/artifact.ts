@@ -21,6 +21,9 @@ export interface DeployedArtifact {
   };
   readonly cors: Record<string, unknown> | null;
   readonly apiThrottlingPolicy?: string | null;
+  /** WSO2's `securityScheme`: `oauth2`, `api_key`, `oauth_basic_auth_api_key_mandatory`, ... */
+  readonly securitySchemes?: string[];
+  readonly apiKeyHeader?: string;
   readonly environment: string;
   readonly vhost: string;
   readonly checksum: string;
@@ -82,5 +85,7 @@ export function toRuntimeApis(artifacts: readonly DeployedArtifact[]): RuntimeAp
     endpoints: { production: group(a.endpoints.type, a.endpoints.production), sandbox: group(a.endpoints.type, a.endpoints.sandbox) },
     cors: cors(a.cors),
     apiThrottlingPolicy: a.apiThrottlingPolicy ?? undefined,
+    securitySchemes: a.securitySchemes,
+    apiKeyHeader: a.apiKeyHeader,
   }));
 }

@@ -18,6 +18,10 @@ export interface RuntimeApi {
   readonly cors?: CorsConfig;
   /** API-level advanced throttling policy name. */
   readonly apiThrottlingPolicy?: string;
+  /** WSO2's security schemes (`oauth2`, `api_key`, ...); absent or empty: OAuth2 only. */
+  readonly securitySchemes?: readonly string[];
+  /** The header an API key comes in (WSO2's `apiKeyHeader`, default `apikey`). */
+  readonly apiKeyHeader?: string;
 }
 
 export interface RuntimeOperation {

@@ -4,6 +4,7 @@ import type { LocalStore } from '@gatehouse/data';
 import type { Logger } from '@gatehouse/runtime';
 import { toRuntimeApis, type DeployedArtifact } from './artifact.ts';
 import type { Gateway } from './gateway.ts';
+import type { SourceBlockingCondition } from './security/blocking.ts';
 import type { TrustedIssuer } from './security/token-verifier.ts';
 import { toRuntimePolicy } from './throttle/limits.ts';
 
@@ -34,6 +35,8 @@ export interface ControlPlaneSource {
   policies(): Promise<SourcePolicy[]>;
   keyManagers(): Promise<SourceKeyManager[]>;
   revokedTokens(): Promise<{ jti: string; expiryTime: number }[]>;
+  /** The enabled blocking (deny) conditions. */
+  blockingConditions(): Promise<SourceBlockingCondition[]>;
 }
 
 /**
@@ -82,6 +85,7 @@ export function createHttpControlPlane(options: { baseUrl: string; clientId: str
     },
     keyManagers: async () => (await get<{ list: SourceKeyManager[] }>('/internal/data/v1/keymanagers')).list,
     revokedTokens: async () => (await get<{ list: { jti: string; expiryTime: number }[] }>('/internal/data/v1/revokedjwt')).list,
+    blockingConditions: async () => (await get<{ list: SourceBlockingCondition[] }>('/internal/data/v1/block')).list,
     close: () => dispatcher.close(),
   };
 }
@@ -145,6 +149,7 @@ export class GatewaySync {
         if (e.payload.jti) this.#o.gateway.data.revoke(e.payload.jti, Math.ceil((e.payload.expiresAt ?? Date.now() + 86_400_000) / 1000));
       }),
       await hub.subscribe(Topics.KeyManager, () => this.#refreshData('key managers')),
+      await hub.subscribe<Partial<SourceBlockingCondition>>(Topics.ThrottleData, (e) => this.#onThrottleData(e)),
     );
     this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs ?? 10_000);
     this.#heartbeat.unref();
@@ -180,11 +185,28 @@ export class GatewaySync {
   /** Subscriptions, policies, key managers and revocations: what the policy chain decides with. */
   async #pullData(): Promise<void> {
     const { source, gateway } = this.#o;
-    const [subs, policies, kms, revoked] = await Promise.all([source.subscriptions(), source.policies(), source.keyManagers(), source.revokedTokens()]);
+    const [subs, policies, kms, revoked, blocking] = await Promise.all([source.subscriptions(), source.policies(), source.keyManagers(), source.revokedTokens(), source.blockingConditions()]);
     gateway.data.setSubscriptions(subs.map((s) => ({ applicationId: s.appId, apiId: s.apiId, status: s.subscriptionState, tier: s.policyId })));
     gateway.data.setPolicies(policies.map((p) => toRuntimePolicy(p)).filter((p) => p !== undefined));
     this.#setIssuers(kms);
     for (const r of revoked) gateway.data.revoke(r.jti, Math.ceil(r.expiryTime / 1000));
+    gateway.data.setBlockingConditions(blocking);
+  }
+
+  /** Admin's deny-policy changes: applied at once, the next call decides with them. */
+  #onThrottleData(e: HubEvent<Partial<SourceBlockingCondition>>): void {
+    const p = e.payload;
+    if (typeof p.id !== 'string') return;
+    const data = this.#o.gateway.data;
+    switch (e.type) {
+      case 'BLOCKING_CONDITION_ADD':
+      case 'BLOCKING_CONDITION_UPDATE':
+        if (typeof p.conditionType === 'string') data.putBlockingCondition({ id: p.id, conditionType: p.conditionType, conditionValue: p.conditionValue, conditionStatus: p.conditionStatus === true });
+        return;
+      case 'BLOCKING_CONDITION_DELETE':
+        data.removeBlockingCondition(p.id);
+        return;
+    }
   }
 
   #setIssuers(kms: readonly SourceKeyManager[]): void {

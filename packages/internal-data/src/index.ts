@@ -20,7 +20,8 @@ const SCOPE = 'apim:admin';
 
 /**
  * What gateways and traffic managers pull from the control plane (WSO2's internal data API, in
- * JSON): subscriptions, throttling policies, key managers with their keys, revoked token ids.
+ * JSON): subscriptions, throttling policies, key managers with their keys, revoked token ids,
+ * blocking conditions.
  * Runtime artifacts are the Publisher's (`/internal/data/v1/runtime-artifacts`). It also
  * listens for gateway heartbeats and deployment acknowledgements and records them, so Admin
  * lists live gateways and the Publisher shows which gateways really have a deployment.
@@ -72,6 +73,20 @@ export function createInternalData(config: GatehouseConfig, deps: InternalDataDe
             jwksUri: !resident && c.certificates?.type === 'JWKS' ? c.certificates.value : undefined,
           };
         });
+        return { count: list.length, list };
+      });
+
+      // WSO2's `/block`: the enabled deny conditions, in the shape Admin publishes on throttleData.
+      app.get(`${BASE}/block`, opts, async (request) => {
+        const rows = await db.apim
+          .selectFrom('admin_blocking_conditions')
+          .select(['id', 'condition_type', 'condition_value'])
+          .where('tenant_id', '=', tenant(request))
+          .where('enabled', '=', 1)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute();
+        const list = rows.map((r) => ({ id: r.id, conditionType: r.condition_type, conditionValue: JSON.parse(r.condition_value) as unknown, conditionStatus: true }));
         return { count: list.length, list };
       });
 

@@ -7,6 +7,7 @@ import type { AnalyticsCollector } from '../analytics.ts';
 import { createAnalyticsPolicy } from './analytics.ts';
 import { apiStatePolicy } from './api-state.ts';
 import { createAuthenticationPolicy } from './authentication.ts';
+import { createBlockingPolicy } from './blocking.ts';
 import { corsPolicy } from './cors.ts';
 import { createThrottlingPolicy } from './throttling.ts';
 import type { RateCounter } from '../throttle/counter.ts';
@@ -19,8 +20,10 @@ export function defaultPolicies(deps: {
   metrics: Registry | undefined;
   gatewayId: string;
   counter: RateCounter;
+  /** Take the client address from X-Forwarded-For (only behind a trusted proxy). Default: the socket's peer. */
+  trustForwardedFor?: boolean;
 }): readonly Policy[] {
   return Object.freeze(
-    sortPolicies([corsPolicy, apiStatePolicy, createAuthenticationPolicy(deps), createThrottlingPolicy(deps), createAnalyticsPolicy(deps)]),
+    sortPolicies([corsPolicy, apiStatePolicy, createAuthenticationPolicy(deps), createBlockingPolicy(deps), createThrottlingPolicy(deps), createAnalyticsPolicy(deps)]),
   );
 }

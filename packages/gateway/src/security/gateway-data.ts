@@ -8,6 +8,7 @@ export interface RuntimeSubscription {
 }
 
 import type { RuntimeThrottlePolicy } from '../throttle/limits.ts';
+import { BlockingRules, type SourceBlockingCondition } from './blocking.ts';
 
 /**
  * The in-memory data a gateway decides with, offline: subscriptions and revoked token ids. Filled
@@ -18,6 +19,32 @@ export class GatewayData {
   /** jti → expiry (epoch seconds): a revocation is kept until the token would have expired anyway. */
   readonly #revoked = new Map<string, number>();
   readonly #policies = new Map<string, RuntimeThrottlePolicy>();
+  /** id → enabled blocking condition, and the rules precomputed from them (rebuilt on each change). */
+  readonly #conditions = new Map<string, SourceBlockingCondition>();
+  #blocking: BlockingRules = BlockingRules.none;
+
+  /** The blocking rules in force: read once per request, never mutated. */
+  get blocking(): BlockingRules {
+    return this.#blocking;
+  }
+
+  /** Replaces every blocking condition at once (a full resync). */
+  setBlockingConditions(all: Iterable<SourceBlockingCondition>): void {
+    this.#conditions.clear();
+    for (const c of all) if (c.conditionStatus) this.#conditions.set(c.id, c);
+    this.#blocking = new BlockingRules(this.#conditions.values());
+  }
+
+  /** Adds or updates one condition; a disabled one is dropped. */
+  putBlockingCondition(c: SourceBlockingCondition): void {
+    if (c.conditionStatus) this.#conditions.set(c.id, c);
+    else this.#conditions.delete(c.id);
+    this.#blocking = new BlockingRules(this.#conditions.values());
+  }
+
+  removeBlockingCondition(id: string): void {
+    if (this.#conditions.delete(id)) this.#blocking = new BlockingRules(this.#conditions.values());
+  }
 
   policy(kind: RuntimeThrottlePolicy['kind'], name: string): RuntimeThrottlePolicy | undefined {
     return this.#policies.get(`${kind}\n${name}`);
@@ -61,7 +88,7 @@ export class GatewayData {
     for (const [jti, exp] of this.#revoked) if (exp < now) this.#revoked.delete(jti);
   }
 
-  get counts(): { subscriptions: number; revoked: number } {
-    return { subscriptions: this.#subscriptions.size, revoked: this.#revoked.size };
+  get counts(): { subscriptions: number; revoked: number; blockingConditions: number } {
+    return { subscriptions: this.#subscriptions.size, revoked: this.#revoked.size, blockingConditions: this.#conditions.size };
   }
 }

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { parseIpOrCidr, type IpRange } from './ip.ts';
 
 /** A key manager the gateway trusts: ours (resident) or an external OIDC issuer (Admin). */
 export interface TrustedIssuer {
@@ -32,6 +33,22 @@ export interface VerifiedToken {
 
 export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: string };
 
+/** A verified API key (WSO2's self-contained `apikey` JWT): a token plus what it was issued for. */
+export interface VerifiedApiKey extends VerifiedToken {
+  /** The subscribed APIs the key names, by id and by `context\nversion`. */
+  readonly subscribedApis: ReadonlySet<string>;
+  /** `permittedIP`, parsed: the client address must fall in one; undefined: any address. */
+  readonly permittedIps: readonly IpRange[] | undefined;
+  /** `permittedReferer`, compiled (`*` as a wildcard, whole value): undefined: any referer. */
+  readonly permittedReferers: readonly RegExp[] | undefined;
+}
+
+export type VerifyApiKeyResult = { ok: true; key: VerifiedApiKey } | { ok: false; reason: string };
+
+const RESIDENT = 'Resident Key Manager';
+// An API key has no audience and may have no expiry (the Developer Portal's `validityPeriod` -1).
+const API_KEY_REQUIRED = ['iss', 'sub', 'iat', 'jti'];
+
 // RFC 8725 §3.1: an allow-list, never what the token's header says. No HMAC, no `none`.
 const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
 // RFC 9068 §2.2: all of them, always (jose does not require exp by itself).
@@ -45,6 +62,7 @@ const REQUIRED = ['iss', 'exp', 'aud', 'sub', 'iat', 'jti'];
 export class TokenVerifier {
   readonly #issuers = new Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>();
   readonly #cache = new Map<string, VerifiedToken>();
+  readonly #apiKeyCache = new Map<string, VerifiedApiKey>();
   readonly #maxCache: number;
   readonly #clockToleranceS: number;
   readonly #now: () => number;
@@ -71,6 +89,7 @@ export class TokenVerifier {
     this.#issuers.clear();
     for (const [k, v] of next) this.#issuers.set(k, v);
     for (const [token, v] of this.#cache) if (!next.has(v.issuer)) this.#cache.delete(token);
+    for (const [key, v] of this.#apiKeyCache) if (!next.has(v.issuer)) this.#apiKeyCache.delete(key);
   }
 
   /** A verified token from the cache, if still valid; never a signature check. */
@@ -99,7 +118,7 @@ export class TokenVerifier {
         issuer: issuer.issuer,
         audience: issuer.audience,
         algorithms: ALGORITHMS,
-        typ: issuer.name === 'Resident Key Manager' ? 'at+jwt' : undefined,
+        typ: issuer.name === RESIDENT ? 'at+jwt' : undefined,
         requiredClaims: REQUIRED,
         clockTolerance: this.#clockToleranceS,
         currentDate: new Date(this.#now()),
@@ -113,13 +132,56 @@ export class TokenVerifier {
     }
   }
 
-  #remember(token: string, verified: VerifiedToken): void {
-    if (this.#cache.size >= this.#maxCache) {
-      // Oldest first: Map keeps insertion order.
-      const oldest = this.#cache.keys().next();
-      if (!oldest.done) this.#cache.delete(oldest.value);
+  /** A verified API key from the cache, if still valid; never a signature check. */
+  cachedApiKey(key: string): VerifiedApiKey | undefined {
+    const hit = this.#apiKeyCache.get(key);
+    if (hit === undefined) return undefined;
+    if (hit.exp * 1000 <= this.#now()) {
+      this.#apiKeyCache.delete(key);
+      return undefined;
     }
-    this.#cache.set(token, verified);
+    return hit;
+  }
+
+  /**
+   * Verifies an API key: a JWT of the Resident Key Manager only (its issuer picks its keys), with
+   * `typ: JWT` (so an access token is never an API key, nor an API key an access token) and
+   * `tokenType: apiKey`; `exp` is checked when present. Cached like access tokens.
+   */
+  async verifyApiKey(key: string): Promise<VerifyApiKeyResult> {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(key).iss;
+    } catch {
+      return { ok: false, reason: 'not a JWT' };
+    }
+    const trusted = typeof iss === 'string' ? this.#issuers.get(iss) : undefined;
+    if (!trusted || trusted.issuer.name !== RESIDENT) return { ok: false, reason: 'the API key issuer is not trusted' };
+    try {
+      const { payload } = await jwtVerify(key, trusted.keys, {
+        issuer: trusted.issuer.issuer,
+        algorithms: ALGORITHMS,
+        typ: 'JWT',
+        requiredClaims: API_KEY_REQUIRED,
+        clockTolerance: this.#clockToleranceS,
+        currentDate: new Date(this.#now()),
+      });
+      const verified = toVerifiedApiKey(payload, trusted.issuer.issuer);
+      if (!verified) return { ok: false, reason: 'the API key has malformed claims' };
+      this.#remember(key, verified, this.#apiKeyCache);
+      return { ok: true, key: verified };
+    } catch (err) {
+      return { ok: false, reason: (err as { code?: string }).code ?? 'invalid API key' };
+    }
+  }
+
+  #remember<T>(token: string, verified: T, cache: Map<string, T> = this.#cache as Map<string, T>): void {
+    if (cache.size >= this.#maxCache) {
+      // Oldest first: Map keeps insertion order.
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(token, verified);
   }
 
   get cacheSize(): number {
@@ -147,5 +209,49 @@ function toVerified(p: JWTPayload, issuer: TrustedIssuer): VerifiedToken | undef
     application,
     keyType: p.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
     claims: p,
+  };
+}
+
+function toVerifiedApiKey(p: JWTPayload, issuer: string): VerifiedApiKey | undefined {
+  if (p.tokenType !== 'apiKey' || typeof p.jti !== 'string' || typeof p.sub !== 'string' || !Array.isArray(p.subscribedAPIs)) return undefined;
+  if (p.exp !== undefined && typeof p.exp !== 'number') return undefined;
+  const app = p.application as Record<string, unknown> | undefined;
+  if (!app || typeof app !== 'object' || typeof app.id !== 'string') return undefined;
+  const subscribedApis = new Set<string>();
+  for (const s of p.subscribedAPIs as unknown[]) {
+    if (!s || typeof s !== 'object') continue;
+    const { uuid, context, version } = s as Record<string, unknown>;
+    if (typeof uuid === 'string') subscribedApis.add(uuid);
+    if (typeof context === 'string' && typeof version === 'string') subscribedApis.add(`${context}\n${version}`);
+  }
+  let permittedIps: IpRange[] | undefined;
+  if (typeof p.permittedIP === 'string' && p.permittedIP.trim() !== '') {
+    permittedIps = [];
+    for (const part of p.permittedIP.split(',')) {
+      const r = parseIpOrCidr(part.trim());
+      if (r) permittedIps.push(r);
+    }
+  }
+  let permittedReferers: RegExp[] | undefined;
+  if (typeof p.permittedReferer === 'string' && p.permittedReferer.trim() !== '') {
+    permittedReferers = p.permittedReferer
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean)
+      .map((r) => new RegExp(`^${r.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`));
+  }
+  return {
+    jti: p.jti,
+    issuer,
+    subject: p.sub,
+    clientId: `apikey:${app.id}`,
+    scopes: [],
+    exp: p.exp ?? Number.POSITIVE_INFINITY,
+    application: { id: app.id, name: String(app.name ?? ''), owner: String(app.owner ?? ''), tier: String(app.tier ?? 'Unlimited') },
+    keyType: p.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
+    claims: p,
+    subscribedApis,
+    permittedIps,
+    permittedReferers,
   };
 }

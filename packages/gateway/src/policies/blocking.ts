@@ -1,0 +1,44 @@
+import { fault, FaultCodes } from '../faults.ts';
+import type { Policy } from '../policy.ts';
+import { basePaths } from '../runtime-api.ts';
+import type { GatewayData } from '../security/gateway-data.ts';
+import { clientAddress } from '../security/ip.ts';
+
+const blocked = fault(403, FaultCodes.Blocked, 'Message blocked', 'You have been blocked from accessing the resource');
+
+/**
+ * WSO2's blocking conditions (Admin's deny policies), decided in memory after authentication and
+ * before throttling: the API context, the calling application, the client address or the user.
+ * The client address is the socket's peer; `X-Forwarded-For` counts only when the gateway is told
+ * it sits behind a trusted proxy (`trustForwardedFor`). With no condition in force, one check.
+ */
+export function createBlockingPolicy(deps: { data: GatewayData; trustForwardedFor?: boolean }): Policy {
+  const { data } = deps;
+  const trustForwardedFor = deps.trustForwardedFor ?? false;
+  return {
+    name: 'blocking',
+    priority: 1700,
+    create(api) {
+      // What an API condition may name: the context as published, with its version, unversioned.
+      const contexts = [...new Set([trimSlash(api.context), ...basePaths(api)])];
+      return {
+        access(ctx) {
+          const rules = data.blocking;
+          if (rules.empty) return undefined;
+          if (rules.apis.size > 0) for (const c of contexts) if (rules.apis.has(c)) return blocked;
+          const token = ctx.token;
+          if (token !== undefined) {
+            if (token.application !== undefined && rules.applicationBlocked(token.application)) return blocked;
+            if (rules.userBlocked(token.subject)) return blocked;
+          }
+          if (rules.ipRanges.length > 0 && rules.ipBlocked(clientAddress(ctx.req, trustForwardedFor))) return blocked;
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
+function trimSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
