@@ -46,7 +46,8 @@ export async function startTestNode(argv: readonly string[] = [], options: { adm
     cwd: dataDir,
   });
   try {
-    const node = await startNode(config, { cwd: dataDir });
+    // No start-up GC: tests start many nodes in one process, and memory is not what they measure.
+    const node = await startNode(config, { cwd: dataDir, releaseMemory: false });
     const urls = node.controlPlaneUrls;
     const ca = await readFile(join(dataDir, 'tls', 'self-signed-cert.pem'), 'utf8').catch(() => '');
     return Object.assign(Object.create(null) as object, node, {

@@ -33,6 +33,11 @@ before(async () => {
             async (request) => request.body,
           );
           app.get('/page', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer' } } } } }, async (request) => request.query);
+          app.get(
+            '/shaped',
+            { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' }, n: { type: 'integer' } } } } } },
+            async () => ({ id: 'a', n: 1, secret: 'not in the schema' }),
+          );
           app.get('/slow', async () => {
             await new Promise((r) => setTimeout(r, 400));
             return { done: true };
@@ -87,6 +92,18 @@ it('answers malformed JSON with 400, and a valid body passes', async () => {
   const ok = await post(JSON.stringify({ name: 'a', count: 2 }));
   assert.equal(ok.status, 200);
   assert.deepEqual(ok.json(), { name: 'a', count: 2 });
+});
+
+it('compiles route validators and serializers on first use, with the same effect', async () => {
+  const pending = server.schemas.size;
+  assert.ok(pending > 0, 'some route schemas are still uncompiled after start');
+  const res = await httpCall(`${base}/shaped`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.json(), { id: 'a', n: 1 }, 'the response schema still drops undeclared fields');
+  assert.ok(server.schemas.size < pending, 'the serializer used was compiled');
+  server.schemas.flush();
+  assert.equal(server.schemas.size, 0);
+  assert.equal((await httpCall(`${base}/page?limit=many`)).status, 400, 'a validator compiled by flush() still validates');
 });
 
 it('hides the message of an unexpected error and maps registry errors to their status', async () => {

@@ -15,3 +15,15 @@ it('startTestNode runs a control plane in this process on OS-chosen ports, and c
   }
 });
 
+
+it('every route schema of the REST APIs compiles (they compile on first use, so check them all here)', async () => {
+  const node = await startTestNode(['--profile', 'control-plane']);
+  try {
+    assert.ok(node.controlPlane);
+    const n = node.controlPlane.schemas.flush();
+    assert.ok(n > 100, `compiled ${n} deferred validators and serializers`);
+    assert.equal(node.controlPlane.schemas.size, 0);
+  } finally {
+    await node.close();
+  }
+});

@@ -1,5 +1,6 @@
 import AjvCompiler from '@fastify/ajv-compiler';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { type DeferredCompilation, deferredValidatorCompiler } from './schema-compilers.ts';
 
 /**
  * The control plane's request validation, for every REST API: unknown body fields are refused
@@ -10,11 +11,14 @@ import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
  * @example
  * ```ts
  * app.setValidatorCompiler(strictValidatorCompiler());
+ * // or, each validator compiled on its route's first request:
+ * app.setValidatorCompiler(strictValidatorCompiler(new DeferredCompilation()));
  * ```
  */
-export function strictValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
+export function strictValidatorCompiler(deferred?: DeferredCompilation): FastifySchemaCompiler<FastifySchema> {
   const base = { removeAdditional: false, allErrors: true, useDefaults: true, strict: false } as const;
   const body = AjvCompiler()({}, { customOptions: { ...base, coerceTypes: false } });
   const other = AjvCompiler()({}, { customOptions: { ...base, coerceTypes: 'array' } });
-  return ((route: Parameters<typeof body>[0]) => (route.httpPart === 'body' ? body(route) : other(route))) as unknown as FastifySchemaCompiler<FastifySchema>;
+  const compile = ((route: Parameters<typeof body>[0]) => (route.httpPart === 'body' ? body(route) : other(route))) as unknown as FastifySchemaCompiler<FastifySchema>;
+  return deferred ? deferredValidatorCompiler(deferred, compile) : compile;
 }

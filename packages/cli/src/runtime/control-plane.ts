@@ -3,7 +3,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import { CoreErrors, isGatehouseError } from '@gatehouse/core';
 import type { Component } from './components.ts';
-import { type Health, createListenerServer, strictValidatorCompiler, drain, listen, type Listener, type ListenSpec, type Logger, type TlsMaterial } from '@gatehouse/runtime';
+import { type Health, DeferredCompilation, createListenerServer, deferredSerializerFactory, strictValidatorCompiler, drain, listen, type Listener, type ListenSpec, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 
 export interface ControlPlaneOptions {
   readonly host: string;
@@ -19,6 +19,8 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlaneServer {
   readonly app: FastifyInstance;
+  /** Route validators and serializers not compiled yet (they compile on first use); `flush()` compiles them all. */
+  readonly schemas: DeferredCompilation;
   start(): Promise<Listener[]>;
   stop(deadlineMs: number): Promise<void>;
 }
@@ -31,7 +33,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const httpsSpec: ListenSpec = { host: options.host, port: options.httpsPort, tls: options.tls };
   const httpSpec: ListenSpec = { host: options.host, port: options.httpPort };
   let httpServer: Server | undefined;
+  // Route validators and response serializers compile on their route's first request, not at start.
+  const schemas = new DeferredCompilation();
   const app = fastify({
+    schemaController: { compilersFactory: { buildSerializer: deferredSerializerFactory(schemas) } },
     loggerInstance: options.logger.child({ component: 'control-plane' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
@@ -43,7 +48,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   });
 
   // One validation policy for every REST API (components register in child scopes and inherit it).
-  app.setValidatorCompiler(strictValidatorCompiler());
+  app.setValidatorCompiler(strictValidatorCompiler(schemas));
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isGatehouseError(err)) {
@@ -89,6 +94,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   let listeners: Listener[] = [];
   return {
     app,
+    schemas,
     async start() {
       await app.ready();
       const https = await listen(app.server as Server, httpsSpec);
