@@ -4,7 +4,7 @@ import type { GatehouseConfig } from '@gatehouse/config';
 import type { EventHub } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 import { AnalyticsCollector } from './analytics.ts';
-import { LocalRateCounter } from './throttle/counter.ts';
+import { createRateCounter, type ThrottleOptions } from './throttle/select.ts';
 import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
 import { compileChain, type Policy } from './policy.ts';
 import { defaultPolicies } from './policies/index.ts';
@@ -26,6 +26,8 @@ export interface GatewayOptions {
   readonly policies?: readonly Policy[];
   readonly upstream?: UpstreamOptions;
   readonly maxBodyBytes?: number;
+  /** Default local counting; `{ mode: 'lease' }` for the Traffic Manager's cluster-wide quota. */
+  readonly throttle?: ThrottleOptions;
 }
 
 export interface Gateway {
@@ -56,7 +58,8 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   const verifier = new TokenVerifier();
   const data = new GatewayData();
   const collector = new AnalyticsCollector(deps.hub, deps.logger);
-  const counter = new LocalRateCounter();
+  const throttle = createRateCounter(options.throttle, { hub: deps.hub, gatewayId: deps.nodeId ?? 'gateway', logger: deps.logger, metrics: deps.metrics });
+  const counter = throttle.counter;
   const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway' });
   const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
@@ -80,6 +83,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     name: 'gateway',
     listeners: urls,
     async start() {
+      await throttle.start();
       listeners = await Promise.all(
         specs.map(async ({ key, spec }) => {
           const l = await listen(createListenerServer(spec, handler), spec);
@@ -91,7 +95,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     async stop() {
       health.startDraining();
       await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
-      await Promise.all([upstreams.close(), collector.close()]);
+      await Promise.all([upstreams.close(), collector.close(), throttle.stop()]);
     },
     urls: () => listeners.map((l) => `gateway ${l.url}`),
     deploy(apis) {

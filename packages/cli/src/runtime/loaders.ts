@@ -95,5 +95,8 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
       };
     };
   },
-  'traffic-manager': async () => (await import('./placeholders.ts')).trafficManagerPlaceholder,
+  'traffic-manager': async () => {
+    const { createTrafficManager } = await import('@gatehouse/traffic-manager');
+    return async (config, deps) => createTrafficManager(config, { hub: deps.hub, logger: deps.logger, metrics: deps.metrics, clock: deps.clock });
+  },
 });
