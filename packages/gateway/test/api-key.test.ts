@@ -1,26 +1,19 @@
 import { after, before, beforeEach, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { pino } from 'pino';
-import { loadConfig } from '@gatehouse/config';
-import { createInProcessHub } from '@gatehouse/events';
-import { loadOrCreateTls } from '@gatehouse/runtime';
-import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
+import { generateKeyPair } from 'jose';
+import { httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import type { Gateway, RuntimeApi } from '../src/index.ts';
+import { createTestIssuer, now, startTestGateway, type TestGateway, type TestIssuer } from './harness.ts';
 
 // WSO2's API keys: self-contained JWTs the Developer Portal signs with the Resident Key Manager's
 // access-token key (`typ: JWT`, `tokenType: apiKey`). The test signs them as the Portal does, and
 // every forged variant too.
-const ISSUER = 'https://km.test/oauth2/token';
-let key: Awaited<ReturnType<typeof generateKeyPair>>;
-let jwk: JWK;
+let km: TestIssuer;
+let gateway: TestGateway;
 let gw: Gateway;
 let backend: MockUpstream;
 let sandbox: MockUpstream;
-let dir: Awaited<ReturnType<typeof tempDir>>;
 let base: string;
-const hub = createInProcessHub();
-const now = () => Math.floor(Date.now() / 1000);
 
 const op = (verb: string, target: string, scopes: string[] = []) => ({ verb, target, authType: 'Application & Application User', scopes });
 const orders: RuntimeApi = {
@@ -40,7 +33,7 @@ const oauthOnly: RuntimeApi = { ...orders, id: 'api-3', name: 'OAuthOnly', conte
 
 const subscribed = (apis: RuntimeApi[]) => apis.map((a) => ({ name: a.name, context: `${a.context}/${a.version}`, version: a.version, publisher: 'admin', subscriptionTier: 'Unlimited', subscriberTenantDomain: 'carbon.super', uuid: a.id }));
 
-async function apiKey(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signWith = key.privateKey): Promise<string> {
+async function apiKey(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signWith = km.privateKey): Promise<string> {
   const body = {
     sub: 'alice',
     keytype: 'PRODUCTION',
@@ -49,44 +42,27 @@ async function apiKey(claims: Record<string, unknown> = {}, header: Record<strin
     subscribedAPIs: subscribed([orders, custom, oauthOnly]),
     iat: now() - 5,
     jti: crypto.randomUUID(),
-    iss: ISSUER,
+    iss: km.issuer,
     ...claims,
   };
-  return new SignJWT(body).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: jwk.kid, ...header }).sign(signWith);
+  return km.signPayload(body, { typ: 'JWT', ...header }, signWith);
 }
 
-async function accessToken(): Promise<string> {
-  return new SignJWT({ iss: ISSUER, sub: 'alice', aud: 'c', azp: 'c', jti: crypto.randomUUID(), application: { id: 'app-1', name: 'Shop', owner: 'alice', tier: 'Unlimited' }, keytype: 'PRODUCTION' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
-    .setIssuedAt(now() - 5)
-    .setExpirationTime(now() + 600)
-    .sign(key.privateKey);
-}
+const accessToken = () => km.sign({ aud: 'c', azp: 'c', client_id: undefined, scope: undefined });
 
 const call = (path: string, headers: Record<string, string> = {}, method = 'GET') => httpCall(`${base}${path}`, { method, headers, body: method === 'POST' ? '{}' : undefined });
 const code = (res: { json<T>(): T }) => res.json<{ code: number }>().code;
 
 before(async () => {
-  dir = await tempDir();
-  key = await generateKeyPair('ES256');
-  jwk = { ...(await exportJWK(key.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  km = await createTestIssuer();
   [backend, sandbox] = await Promise.all([startMockUpstream('prod'), startMockUpstream('sandbox')]);
-  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
-  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) });
-  await gw.start();
-  base = gw.listeners.http as string;
-  gw.setIssuers([
-    { name: 'Resident Key Manager', issuer: ISSUER, jwks: { keys: [jwk] } },
-    { name: 'Partner IdP', issuer: 'https://idp.partner.test', jwks: { keys: [{ ...jwk, kid: 'p1' }] } },
-  ]);
+  gateway = await startTestGateway();
+  ({ gw, base } = gateway);
+  gw.setIssuers([km.keyManager, { name: 'Partner IdP', issuer: 'https://idp.partner.test', jwks: { keys: [{ ...km.jwk, kid: 'p1' }] } }]);
   const endpoints = { production: { type: 'http' as const, urls: [backend.url] }, sandbox: { type: 'http' as const, urls: [sandbox.url] } };
   gw.deploy([orders, custom, oauthOnly].map((a) => ({ ...a, endpoints })));
 });
-after(async () => {
-  await gw.stop();
-  await Promise.all([backend.close(), sandbox.close(), hub.close()]);
-  await dir.remove();
-});
+after(() => gateway.close(backend, sandbox));
 beforeEach(() => {
   backend.requests.length = 0;
   sandbox.requests.length = 0;
@@ -172,7 +148,7 @@ it('refuses forged keys with 401 (900901), and the backend sees none', async () 
   const other = await generateKeyPair('ES256');
   const forged = [
     `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`,
-    `${head}.${p}.${createHmac('sha256', JSON.stringify(jwk)).update(`${head}.${p}`).digest('base64url')}`,
+    `${head}.${p}.${createHmac('sha256', JSON.stringify(km.jwk)).update(`${head}.${p}`).digest('base64url')}`,
     `${good.split('.')[0]}.${b64({ ...payload, subscribedAPIs: subscribed([orders, custom]), sub: 'mallory' })}.${sig}`,
     await apiKey({}, {}, other.privateKey), // wrong key, right kid
     await apiKey({ exp: now() - 120 }),

@@ -1,29 +1,23 @@
 import { after, before, beforeEach, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { pino } from 'pino';
+import { generateKeyPair } from 'jose';
 import { Registry } from 'prom-client';
-import { loadConfig } from '@gatehouse/config';
-import { createInProcessHub } from '@gatehouse/events';
-import { loadOrCreateTls } from '@gatehouse/runtime';
-import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
+import type { EventHub } from '@gatehouse/events';
+import { httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import type { Gateway, RuntimeApi } from '../src/index.ts';
+import { createTestIssuer, now, rawRequest, startTestGateway, type TestGateway, type TestIssuer } from './harness.ts';
 
 // The key manager here is the test itself: it signs tokens the way an issuer the gateway trusts
 // does, so every malformed variant can be made. The real Key Manager's tokens are exercised by
 // the end-to-end tests.
-const ISSUER = 'https://km.test/oauth2/token';
-let key: Awaited<ReturnType<typeof generateKeyPair>>;
-let jwk: JWK;
+let km: TestIssuer;
+let gateway: TestGateway;
 let gw: Gateway;
+let hub: EventHub;
 let backend: MockUpstream;
 let sandbox: MockUpstream;
-let dir: Awaited<ReturnType<typeof tempDir>>;
 let base: string;
-const hub = createInProcessHub();
 const metrics = new Registry();
-const now = () => Math.floor(Date.now() / 1000);
 
 const api: RuntimeApi = {
   id: 'api-1',
@@ -41,55 +35,20 @@ const api: RuntimeApi = {
   endpoints: { production: { type: 'http', urls: [''] } },
 };
 
-async function token(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
-  const body = {
-    iss: ISSUER,
-    sub: 'alice',
-    aud: 'client-1',
-    client_id: 'client-1',
-    azp: 'client-1',
-    scope: 'default',
-    jti: crypto.randomUUID(),
-    application: { id: 'app-1', name: 'Shop', owner: 'alice', tier: 'Unlimited' },
-    keytype: 'PRODUCTION',
-    ...claims,
-  };
-  const jwt = new SignJWT(body).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid, ...header }).setIssuedAt(now() - 5);
-  if (!('exp' in claims)) jwt.setExpirationTime(now() + 600);
-  return jwt.sign(key.privateKey);
-}
+const token = (claims?: Record<string, unknown>, header?: Record<string, unknown>) => km.sign(claims, header);
 
 const call = (path: string, auth?: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
   httpCall(`${base}${path}`, { ...init, headers: { ...(auth ? { authorization: auth } : {}), ...init.headers } });
 
-function raw(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => socket.end(text));
-    let out = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (out += d));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-  });
-}
-
 before(async () => {
-  dir = await tempDir();
-  key = await generateKeyPair('ES256');
-  jwk = { ...(await exportJWK(key.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  km = await createTestIssuer();
   [backend, sandbox] = await Promise.all([startMockUpstream('prod'), startMockUpstream('sandbox')]);
-  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
-  const tls = await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path });
-  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls, metrics });
-  await gw.start();
-  base = gw.listeners.http as string;
-  gw.setIssuers([{ name: 'Resident Key Manager', issuer: ISSUER, jwks: { keys: [jwk] } }]);
+  gateway = await startTestGateway({ metrics });
+  ({ gw, base, hub } = gateway);
+  gw.setIssuers([km.keyManager]);
   gw.deploy([{ ...api, endpoints: { production: { type: 'http', urls: [backend.url] }, sandbox: { type: 'http', urls: [sandbox.url] } } }]);
 });
-after(async () => {
-  await gw.stop();
-  await Promise.all([backend.close(), sandbox.close(), hub.close()]);
-  await dir.remove();
-});
+after(() => gateway.close(backend, sandbox));
 beforeEach(() => {
   backend.requests.length = 0;
   sandbox.requests.length = 0;
@@ -140,13 +99,13 @@ it('refuses forged and malformed tokens with 401 (900901), and the backend sees 
   const forged = [
     `${b64({ alg: 'none', typ: 'at+jwt' })}.${p}.`,
     `${b64({ alg: 'NONE', typ: 'at+jwt' })}.${p}.`,
-    hs(JSON.stringify(jwk)), // HMAC keyed with the public key (alg confusion)
+    hs(JSON.stringify(km.jwk)), // HMAC keyed with the public key (alg confusion)
     hs('secret'),
     `${h}.${b64({ ...payload, sub: 'mallory' })}.${good.split('.')[2]}`, // payload tampered
-    await new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).sign(other.privateKey), // wrong key, right kid
+    await km.signPayload(payload, { typ: 'at+jwt' }, other.privateKey), // wrong key, right kid
     await token({}, { kid: '../../../../dev/null' }),
     await token({ iss: 'https://evil.test/oauth2/token' }),
-    await token({ iss: `${ISSUER}/` }),
+    await token({ iss: `${km.issuer}/` }),
     await token({ exp: now() - 120 }),
     await token({ exp: undefined }),
     await token({ nbf: now() + 600 }),
@@ -168,7 +127,7 @@ it('refuses forged and malformed tokens with 401 (900901), and the backend sees 
 
 it('refuses two Authorization headers rather than picking one', async () => {
   const t = await token();
-  const res = await raw(Number(new URL(base).port), `GET /orders/v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${t}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
+  const res = await rawRequest(Number(new URL(base).port), `GET /orders/v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${t}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
   assert.match(res, /^HTTP\/1\.1 401 /);
   assert.equal(backend.requests.length, 0);
 });

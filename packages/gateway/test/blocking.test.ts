@@ -1,24 +1,20 @@
 import { after, before, beforeEach, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { pino } from 'pino';
-import { loadConfig } from '@gatehouse/config';
-import { createInProcessHub } from '@gatehouse/events';
-import { loadOrCreateTls } from '@gatehouse/runtime';
-import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
+import type { EventHub } from '@gatehouse/events';
+import { httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import type { Gateway, RuntimeApi } from '../src/index.ts';
+import { createTestIssuer, startTestGateway, type TestGateway, type TestIssuer } from './harness.ts';
 
 // Admin's deny policies at the gateway: each condition type refuses the next call with 403
 // (900805), removing it lets calls through again, and the backend never sees a refused call.
-const ISSUER = 'https://km.test/oauth2/token';
-let key: Awaited<ReturnType<typeof generateKeyPair>>;
-let jwk: JWK;
+let km: TestIssuer;
+let gateway: TestGateway;
 let gw: Gateway;
+let hub: EventHub;
 let backend: MockUpstream;
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TestGateway['dir'];
 let base: string;
-const hub = createInProcessHub();
-const now = () => Math.floor(Date.now() / 1000);
 
 const api: RuntimeApi = {
   id: 'api-1',
@@ -35,23 +31,7 @@ const api: RuntimeApi = {
   endpoints: {},
 };
 
-async function token(claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({
-    iss: ISSUER,
-    sub: 'alice',
-    aud: 'client-1',
-    azp: 'client-1',
-    scope: 'default',
-    jti: crypto.randomUUID(),
-    application: { id: 'app-1', name: 'Shop', owner: 'alice', tier: 'Unlimited' },
-    keytype: 'PRODUCTION',
-    ...claims,
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
-    .setIssuedAt(now() - 5)
-    .setExpirationTime(now() + 600)
-    .sign(key.privateKey);
-}
+const token = (claims?: Record<string, unknown>) => km.sign(claims);
 
 const call = (path: string, headers: Record<string, string> = {}) => httpCall(`${base}${path}`, { headers });
 const condition = (id: string, conditionType: string, conditionValue: unknown, conditionStatus = true) => ({ id, conditionType, conditionValue, conditionStatus });
@@ -63,22 +43,14 @@ async function expectBlocked(path: string, headers: Record<string, string> = {},
 }
 
 before(async () => {
-  dir = await tempDir();
-  key = await generateKeyPair('ES256');
-  jwk = { ...(await exportJWK(key.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  km = await createTestIssuer();
   backend = await startMockUpstream('orders');
-  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
-  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) });
-  await gw.start();
-  base = gw.listeners.http as string;
-  gw.setIssuers([{ name: 'Resident Key Manager', issuer: ISSUER, jwks: { keys: [jwk] } }]);
+  gateway = await startTestGateway();
+  ({ gw, base, hub, dir } = gateway);
+  gw.setIssuers([km.keyManager]);
   gw.deploy([{ ...api, endpoints: { production: { type: 'http', urls: [backend.url] } } }]);
 });
-after(async () => {
-  await gw.stop();
-  await Promise.all([backend.close(), hub.close()]);
-  await dir.remove();
-});
+after(() => gateway.close(backend));
 beforeEach(() => {
   backend.requests.length = 0;
   gw.data.setSubscriptions([{ applicationId: 'app-1', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Unlimited' }]);
@@ -162,7 +134,7 @@ it('follows Admin events on the throttleData topic through GatewaySync', async (
     runtimeArtifacts: async () => [],
     subscriptions: async () => [{ appId: 'app-1', apiId: 'api-1', policyId: 'Unlimited', subscriptionState: 'UNBLOCKED' }],
     policies: async () => [],
-    keyManagers: async () => [{ name: 'Resident Key Manager', type: 'default', enabled: true, issuer: ISSUER, consumerKeyClaim: 'azp', scopesClaim: 'scope', jwks: { keys: [jwk as Record<string, unknown>] } }],
+    keyManagers: async () => [{ name: 'Resident Key Manager', type: 'default', enabled: true, issuer: km.issuer, consumerKeyClaim: 'azp', scopesClaim: 'scope', jwks: { keys: [km.jwk as Record<string, unknown>] } }],
     revokedTokens: async () => [],
     blockingConditions: async () => [condition('at-start', 'IP', { fixedIp: '198.51.100.7', invert: false })],
   };

@@ -1,20 +1,15 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { pino } from 'pino';
-import { loadConfig } from '@gatehouse/config';
-import { createInProcessHub } from '@gatehouse/events';
-import { loadOrCreateTls } from '@gatehouse/runtime';
-import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { createGateway, type Gateway, type RuntimeApi } from '../src/index.ts';
+import { httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import type { Gateway, RuntimeApi } from '../src/index.ts';
+import { rawRequest, startTestGateway, type TestGateway } from './harness.ts';
 
+let gateway: TestGateway;
 let gw: Gateway;
 let a: MockUpstream;
 let b: MockUpstream;
-let dir: Awaited<ReturnType<typeof tempDir>>;
 let base: string;
 let ca: string;
-const hub = createInProcessHub();
 
 function petstore(over: Partial<RuntimeApi> = {}): RuntimeApi {
   return {
@@ -36,34 +31,13 @@ function petstore(over: Partial<RuntimeApi> = {}): RuntimeApi {
   };
 }
 
-/** Sends raw bytes and returns the raw answer (for framing and header attacks). */
-function raw(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => socket.end(text));
-    let out = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (out += d));
-    socket.on('end', () => resolve(out));
-    socket.on('error', reject);
-    socket.setTimeout(3000, () => socket.destroy(new Error('raw request timed out')));
-  });
-}
-
 before(async () => {
-  dir = await tempDir();
   [a, b] = await Promise.all([startMockUpstream('a'), startMockUpstream('b')]);
-  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
-  const tls = await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path });
-  ca = tls.cert;
-  gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls }, { maxBodyBytes: 1024 });
-  await gw.start();
-  base = gw.listeners.http as string;
+  gateway = await startTestGateway({ gateway: { maxBodyBytes: 1024 } });
+  ({ gw, base, ca } = gateway);
   gw.deploy([petstore()]);
 });
-after(async () => {
-  await gw.stop();
-  await Promise.all([a.close(), b.close(), hub.close()]);
-  await dir.remove();
-});
+after(() => gateway.close(a, b));
 beforeEach(() => {
   a.requests.length = 0;
   b.requests.length = 0;
@@ -79,7 +53,7 @@ describe('forwarding', () => {
   });
 
   it('also over HTTPS', async () => {
-    const res = await httpCall(`${gw.listeners.https}/petstore/1.0.0/pets`, { ca });
+    const res = await httpCall(`${gateway.https}/petstore/1.0.0/pets`, { ca });
     assert.equal(res.status, 200);
     assert.equal(a.requests[0].headers['x-forwarded-proto'], 'https');
   });
@@ -136,7 +110,7 @@ describe('faults', () => {
 
   it('refuses path variants that must never reach a resource, and the backend sees none', async () => {
     for (const path of ['/petstore/1.0.0/pets/%2e%2e/admin', '/petstore/1.0.0/pets%2F7', '/petstore//1.0.0/pets', '/petstore/1.0.0/pets;x=1', '/petstore/1.0.0/../1.0.0/pets']) {
-      const res = await raw(Number(new URL(base).port), `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      const res = await rawRequest(Number(new URL(base).port), `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
       assert.match(res, /^HTTP\/1\.1 400 /, path);
     }
     assert.equal(a.requests.length, 0);
@@ -144,10 +118,10 @@ describe('faults', () => {
 
   it('refuses a duplicate Host, an absolute-form target and HTTP/1.0 with Transfer-Encoding', async () => {
     const port = Number(new URL(base).port);
-    assert.match(await raw(port, 'GET /petstore/1.0.0/pets HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
-    assert.match(await raw(port, 'GET http://evil.example/petstore/1.0.0/pets HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
-    assert.match(await raw(port, 'POST /petstore/1.0.0/pets HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'), /^HTTP\/1\.1 400 /);
-    assert.match(await raw(port, 'POST /petstore/1.0.0/pets HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await rawRequest(port, 'GET /petstore/1.0.0/pets HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await rawRequest(port, 'GET http://evil.example/petstore/1.0.0/pets HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await rawRequest(port, 'POST /petstore/1.0.0/pets HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await rawRequest(port, 'POST /petstore/1.0.0/pets HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n'), /^HTTP\/1\.1 400 /);
     assert.equal(a.requests.length, 0);
   });
 
