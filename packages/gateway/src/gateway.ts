@@ -8,6 +8,7 @@ import { createRateCounter, type ThrottleOptions } from './throttle/select.ts';
 import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
 import { compileChain, type Policy } from './policy.ts';
 import { defaultPolicies } from './policies/index.ts';
+import { BackendJwtSigner, checkBackendJwtOptions, type BackendJwtOptions } from './policies/backend-jwt.ts';
 import { RouteTable } from './router.ts';
 import { GatewayData } from './security/gateway-data.ts';
 import { TokenVerifier, type TrustedIssuer } from './security/token-verifier.ts';
@@ -28,6 +29,11 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Default local counting; `{ mode: 'lease' }` for the Traffic Manager's cluster-wide quota. */
   readonly throttle?: ThrottleOptions;
+  /**
+   * WSO2's backend JWT (`X-JWT-Assertion`), off by default: signed ES256 with a key generated in
+   * memory at start, its public JWK served at `GET /health/jwks` (a reserved ops path).
+   */
+  readonly backendJwt?: BackendJwtOptions;
 }
 
 export interface Gateway {
@@ -60,7 +66,10 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   const collector = new AnalyticsCollector(deps.hub, deps.logger);
   const throttle = createRateCounter(options.throttle, { hub: deps.hub, gatewayId: deps.nodeId ?? 'gateway', logger: deps.logger, metrics: deps.metrics });
   const counter = throttle.counter;
-  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway' });
+  if (options.backendJwt) checkBackendJwtOptions(options.backendJwt);
+  const signer = options.backendJwt?.enabled ? new BackendJwtSigner(options.backendJwt.issuer ?? 'wso2.org/products/am') : undefined;
+  const backendJwt = signer && options.backendJwt ? { signer, options: options.backendJwt } : undefined;
+  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway', backendJwt });
   const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
   let deployed: readonly RuntimeApi[] = [];
@@ -69,7 +78,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   const ops = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url;
     // Reserved paths, answered before routing: an API context may not start with them.
-    return url !== undefined && (url.startsWith('/health/') || url === '/metrics') && serveOps(req, res, health, deps.metrics);
+    return url !== undefined && (url.startsWith('/health/') || url === '/metrics') && (signer?.serve(req, res) || serveOps(req, res, health, deps.metrics));
   };
   const handler = createHandler(state, { maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024, ops });
   const specs = [
@@ -83,7 +92,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     name: 'gateway',
     listeners: urls,
     async start() {
-      await throttle.start();
+      await Promise.all([throttle.start(), signer?.start()]);
       listeners = await Promise.all(
         specs.map(async ({ key, spec }) => {
           const l = await listen(createListenerServer(spec, handler), spec);

@@ -7,6 +7,7 @@ import type { AnalyticsCollector } from '../analytics.ts';
 import { createAnalyticsPolicy } from './analytics.ts';
 import { apiStatePolicy } from './api-state.ts';
 import { createAuthenticationPolicy } from './authentication.ts';
+import { createBackendJwtPolicy, type BackendJwtOptions, type BackendJwtSigner } from './backend-jwt.ts';
 import { createBlockingPolicy } from './blocking.ts';
 import { corsPolicy } from './cors.ts';
 import { createThrottlingPolicy } from './throttling.ts';
@@ -22,8 +23,18 @@ export function defaultPolicies(deps: {
   counter: RateCounter;
   /** Take the client address from X-Forwarded-For (only behind a trusted proxy). Default: the socket's peer. */
   trustForwardedFor?: boolean;
+  /** WSO2's backend JWT; absent: the policy gives no hooks. */
+  backendJwt?: { signer: BackendJwtSigner; options: BackendJwtOptions };
 }): readonly Policy[] {
   return Object.freeze(
-    sortPolicies([corsPolicy, apiStatePolicy, createAuthenticationPolicy(deps), createBlockingPolicy(deps), createThrottlingPolicy(deps), createAnalyticsPolicy(deps)]),
+    sortPolicies([
+      corsPolicy,
+      apiStatePolicy,
+      createAuthenticationPolicy(deps),
+      createBlockingPolicy(deps),
+      createThrottlingPolicy(deps),
+      createBackendJwtPolicy({ data: deps.data, ...deps.backendJwt }),
+      createAnalyticsPolicy(deps),
+    ]),
   );
 }
