@@ -25,6 +25,14 @@ async function main(argv: string[]): Promise<number> {
     io.out(version());
     return 0;
   }
+  if (command === 'lb-config') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(helpText);
+      return 0;
+    }
+    const { runLbConfig } = await import('./lb-config/command.ts');
+    return runLbConfig(rest, io);
+  }
   const flags = command === 'config' ? rest.slice(1) : rest;
   if (command === 'config' && rest[0] !== 'check') {
     io.err(`unknown command "config ${rest[0] ?? ''}": did you mean "config check"?`);

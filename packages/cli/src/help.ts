@@ -5,6 +5,9 @@ Usage:
   gatehouse start [--profile <name>] [options]   run a profile until SIGTERM/SIGINT
   gatehouse migrate [options]                    bring the apim and shared databases up to date
   gatehouse config check [options]               validate the configuration and print it (secrets hidden)
+  gatehouse lb-config nginx|haproxy --topology <file> [--out <file>]
+                                                 render a load balancer config for a distributed
+                                                 deployment (see deploy/topology.example.toml)
   gatehouse help | --help                        this text
   gatehouse --version                            the version
 
