@@ -27,3 +27,23 @@ it('every route schema of the REST APIs compiles (they compile on first use, so 
     await node.close();
   }
 });
+
+it('turns the gateway\'s backend JWT and lease throttling on from configuration', async () => {
+  const gatewayUrl = (n: { urls: readonly string[] }) => (n.urls.find((u) => u.startsWith('gateway http://')) ?? '').slice('gateway '.length);
+  const plain = await startTestNode([]);
+  try {
+    assert.equal((await fetch(`${gatewayUrl(plain)}/health/jwks`)).status, 404, 'off by default');
+  } finally {
+    await plain.close();
+  }
+  const node = await startTestNode(['--gateway.backend_jwt', 'true', '--gateway.throttling', 'lease']);
+  try {
+    const jwks = (await (await fetch(`${gatewayUrl(node)}/health/jwks`)).json()) as { keys: { kty: string; d?: string }[] };
+    assert.equal(jwks.keys.length, 1);
+    assert.equal(jwks.keys[0].kty, 'EC');
+    assert.equal(jwks.keys[0].d, undefined, 'no private part');
+    assert.equal((await fetch(`${gatewayUrl(node)}/health/ready`)).status, 200);
+  } finally {
+    await node.close();
+  }
+});

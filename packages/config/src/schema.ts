@@ -132,7 +132,10 @@ export const configSchema = {
     http_port: port(8280, 'HTTP port for API traffic (WSO2 default 8280).'),
     https_port: port(8243, 'HTTPS port for API traffic (WSO2 default 8243).'),
     labels: stringList(['Default'], 'Gateway environments this gateway serves: only revisions deployed to one of these are loaded.'),
-    workers: int(1, 'Number of worker processes serving API traffic.', { min: 1, max: 1024 }),
+    workers: int(1, 'Number of worker processes serving API traffic (reserved: the gateway runs in one process for now).', { min: 1, max: 1024 }),
+    throttling: oneOf(['local', 'lease'], 'local', 'How the gateway counts throttling limits: `local` (each gateway on its own) or `lease` (quota leased from the Traffic Manager over the event hub, so a limit counts once across the cluster; with no Traffic Manager answering, each gateway falls back to the limit divided by the live gateways).'),
+    backend_jwt: bool(false, 'Send WSO2\'s backend JWT (`X-JWT-Assertion`) with every secured call, signed by the gateway (its public key at `/health/jwks`).'),
+    trust_forwarded_for: bool(false, 'Take the client address for blocking conditions and permitted IPs from `X-Forwarded-For` (only behind a load balancer that sets it); otherwise the socket\'s peer.'),
   },
   traffic_manager: {
     host: string('127.0.0.1', 'Address the traffic manager\'s health and metrics endpoint binds to.'),

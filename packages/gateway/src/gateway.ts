@@ -29,6 +29,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Default local counting; `{ mode: 'lease' }` for the Traffic Manager's cluster-wide quota. */
   readonly throttle?: ThrottleOptions;
+  /** Client addresses from X-Forwarded-For (behind a trusted load balancer only). */
+  readonly trustForwardedFor?: boolean;
   /**
    * WSO2's backend JWT (`X-JWT-Assertion`), off by default: signed ES256 with a key generated in
    * memory at start, its public JWK served at `GET /health/jwks` (a reserved ops path).
@@ -69,7 +71,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   if (options.backendJwt) checkBackendJwtOptions(options.backendJwt);
   const signer = options.backendJwt?.enabled ? new BackendJwtSigner(options.backendJwt.issuer ?? 'wso2.org/products/am') : undefined;
   const backendJwt = signer && options.backendJwt ? { signer, options: options.backendJwt } : undefined;
-  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway', backendJwt });
+  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway', backendJwt, trustForwardedFor: options.trustForwardedFor });
   const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
   let deployed: readonly RuntimeApi[] = [];

@@ -67,7 +67,11 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
   gateway: async () => {
     const { createGateway, createHttpControlPlane, GatewaySync } = await import('@gatehouse/gateway');
     return async (config, deps) => {
-      const gateway = createGateway(config, deps);
+      const gateway = createGateway(config, deps, {
+        throttle: { mode: config.gateway.throttling },
+        backendJwt: config.gateway.backend_jwt ? { enabled: true } : undefined,
+        trustForwardedFor: config.gateway.trust_forwarded_for,
+      });
       let source: ReturnType<typeof createHttpControlPlane> | undefined;
       const sync = (s: NonNullable<typeof source>) =>
         new GatewaySync({ gateway, source: s, hub: deps.hub, localStore: deps.localStore, labels: config.gateway.labels, gatewayId: deps.nodeId, logger: deps.logger });
