@@ -4,6 +4,7 @@
  * are refused, limits must be positive). Request schemas refuse unknown fields; response
  * schemas describe exactly what is sent.
  */
+import { WorkflowTypes } from './store/workflows.ts';
 
 const str = (extra: Record<string, unknown> = {}) => ({ type: 'string', ...extra });
 const int = (extra: Record<string, unknown> = {}) => ({ type: 'integer', ...extra });
@@ -184,18 +185,7 @@ export const KeyManagerInfoSchema = {
 export const WellKnownResponseSchema = { type: 'object', required: ['valid'], properties: { valid: bool, value: DiscoveredKeyManagerSchema } };
 export const DiscoverBody = strict({ url: str({ minLength: 1, maxLength: 2048 }), type: str({ maxLength: 45 }) }, ['url']);
 
-export const WorkflowTypesEnum = [
-  'APPLICATION_CREATION',
-  'SUBSCRIPTION_CREATION',
-  'USER_SIGNUP',
-  'APPLICATION_REGISTRATION_PRODUCTION',
-  'APPLICATION_REGISTRATION_SANDBOX',
-  'APPLICATION_DELETION',
-  'API_STATE',
-  'SUBSCRIPTION_DELETION',
-  'SUBSCRIPTION_UPDATE',
-  'API_PRODUCT_STATE',
-];
+export const WorkflowTypesEnum: readonly string[] = WorkflowTypes;
 export const WorkflowInfoSchema = {
   type: 'object',
   required: ['workflowType', 'workflowStatus', 'referenceId'],

@@ -107,28 +107,30 @@ export function createSigningKeyStore(
 
   const reload = () => (loading ??= load().finally(() => (loading = undefined)));
 
-  async function insert(purpose: KeyPurpose): Promise<void> {
+  /** A new current key of a purpose, as the row to store (private half sealed). */
+  async function newKeyRow(purpose: KeyPurpose, createdAt: number) {
     const alg = algFor(purpose);
     const pair = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
     const kid = randomUUID();
     const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
     const privateJwk = { ...(await exportJWK(pair.privateKey)), kid, alg };
+    return {
+      kid,
+      tenant_id: SUPER_TENANT_ID,
+      purpose,
+      alg,
+      public_jwk: JSON.stringify(publicJwk),
+      private_jwk: keys.seal('signing-key', JSON.stringify(privateJwk)),
+      status: 'current',
+      created_at: createdAt,
+      rotated_at: null,
+    };
+  }
+
+  async function insert(purpose: KeyPurpose): Promise<void> {
+    const row = await newKeyRow(purpose, options.clock.now());
     // The unique partial index on (purpose) where status = 'current' makes a racing replica's insert a no-op.
-    await db
-      .insertInto('km_signing_keys')
-      .values({
-        kid,
-        tenant_id: SUPER_TENANT_ID,
-        purpose,
-        alg,
-        public_jwk: JSON.stringify(publicJwk),
-        private_jwk: keys.seal('signing-key', JSON.stringify(privateJwk)),
-        status: 'current',
-        created_at: options.clock.now(),
-        rotated_at: null,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    await db.insertInto('km_signing_keys').values(row).onConflict((oc) => oc.doNothing()).execute();
   }
 
   return {
@@ -164,29 +166,13 @@ export function createSigningKeyStore(
     },
 
     async rotate(purpose) {
-      const alg = algFor(purpose);
-      const pair = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
-      const kid = randomUUID();
-      const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
-      const privateJwk = { ...(await exportJWK(pair.privateKey)), kid, alg };
       const now = options.clock.now();
+      const row = await newKeyRow(purpose, now);
+      const kid = row.kid;
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('km_signing_keys').set({ status: 'retired', rotated_at: now }).where('purpose', '=', purpose).where('status', '=', 'previous').execute();
         await trx.updateTable('km_signing_keys').set({ status: 'previous', rotated_at: now }).where('purpose', '=', purpose).where('status', '=', 'current').execute();
-        await trx
-          .insertInto('km_signing_keys')
-          .values({
-            kid,
-            tenant_id: SUPER_TENANT_ID,
-            purpose,
-            alg,
-            public_jwk: JSON.stringify(publicJwk),
-            private_jwk: keys.seal('signing-key', JSON.stringify(privateJwk)),
-            status: 'current',
-            created_at: now,
-            rotated_at: null,
-          })
-          .execute();
+        await trx.insertInto('km_signing_keys').values(row).execute();
       });
       await reload();
       const key = loaded.get(kid);
