@@ -29,6 +29,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Default local counting; `{ mode: 'lease' }` for the Traffic Manager's cluster-wide quota. */
   readonly throttle?: ThrottleOptions;
+  /** How often expired revocations are forgotten (default one minute). */
+  readonly purgeIntervalMs?: number;
   /** Client addresses from X-Forwarded-For (behind a trusted load balancer only). */
   readonly trustForwardedFor?: boolean;
   /**
@@ -89,12 +91,17 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   ];
   let listeners: Listener[] = [];
   const urls: Gateway['listeners'] = {};
+  // Revoked ids are kept until their token would have expired anyway; past that, forget them,
+  // or a long-running gateway's revocation list only grows.
+  let purge: NodeJS.Timeout | undefined;
 
   return {
     name: 'gateway',
     listeners: urls,
     async start() {
       await Promise.all([throttle.start(), signer?.start()]);
+      purge = setInterval(() => data.purgeRevoked(Date.now()), options.purgeIntervalMs ?? 60_000);
+      purge.unref();
       listeners = await Promise.all(
         specs.map(async ({ key, spec }) => {
           const l = await listen(createListenerServer(spec, handler), spec);
@@ -104,6 +111,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
       );
     },
     async stop() {
+      clearInterval(purge);
       health.startDraining();
       await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
       await Promise.all([upstreams.close(), collector.close(), throttle.stop()]);

@@ -82,10 +82,13 @@ export class GatewayData {
     this.#revoked.set(jti, expiresAtS);
   }
 
-  /** Forgets revocations of tokens that have expired (they fail on `exp` anyway). */
+  /**
+   * Forgets revocations of tokens that have expired: they fail on `exp` anyway. Kept five minutes
+   * longer, well past the verifier's clock tolerance, so no expired-but-tolerated token slips by.
+   */
   purgeRevoked(nowMs: number): void {
-    const now = Math.floor(nowMs / 1000);
-    for (const [jti, exp] of this.#revoked) if (exp < now) this.#revoked.delete(jti);
+    const cutoff = Math.floor(nowMs / 1000) - 300;
+    for (const [jti, exp] of this.#revoked) if (exp < cutoff) this.#revoked.delete(jti);
   }
 
   get counts(): { subscriptions: number; revoked: number; blockingConditions: number } {
