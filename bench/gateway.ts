@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '@gatehouse/testing';
+import { runWrk } from './wrk.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 50);
@@ -36,24 +37,7 @@ function start(cmd: string, args: string[], readyText?: string): Promise<string>
   });
 }
 
-async function wrk(url: string, headers: string[] = []): Promise<{ rps: number; p50: number; p99: number }> {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
-  const text = await new Promise<string>((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}`))));
-  });
-  const ms = (label: string) => {
-    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
-    if (!m) return NaN;
-    const v = Number(m[1]);
-    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-  };
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
-  if (non2xx) throw new Error(`${url}: ${non2xx[1]} non-2xx responses`);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]), p50: ms('50'), p99: ms('99') };
-}
+const wrk = (url: string, headers: string[] = []) => runWrk(url, { connections, seconds, headers });
 
 try {
   const nginxConf = join(dir, 'nginx.conf');
@@ -82,7 +66,7 @@ http { access_log off;
     [`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, []],
     [`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, [`Authorization: Bearer ${token}`]],
   ] as [string, string[]][]) {
-    await spawnWarmup(url, h);
+    await runWrk(url, { connections: 10, seconds: 2, headers: h });
   }
   rows.push(['backend directly (nginx return 200)', await wrk(`http://127.0.0.1:${backendPort}/bench/1.0.0/hello`)]);
   rows.push(['nginx reverse proxy', await wrk(`http://127.0.0.1:${nginxProxyPort}/bench/1.0.0/hello`)]);
@@ -104,9 +88,3 @@ http { access_log off;
   await rm(dir, { recursive: true, force: true });
 }
 
-async function spawnWarmup(url: string, headers: string[]): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const child = spawn('wrk', ['-t1', '-c10', '-d2s', ...headers.flatMap((h) => ['-H', h]), url], { stdio: 'ignore' });
-    child.once('exit', () => resolve());
-  });
-}

@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '@gatehouse/testing';
+import { runWrk, type WrkResult } from './wrk.ts';
 
 const connections = Number(process.argv[2] ?? 32);
 const seconds = Number(process.argv[3] ?? 5);
@@ -38,29 +39,14 @@ function start(script: string, port: number): Promise<{ clientId: string; secret
   });
 }
 
-async function wrk(url: string, clientId: string, secret: string, secs: number): Promise<{ rps: number; p50: number; p99: number }> {
+async function wrk(url: string, clientId: string, secret: string, secs: number): Promise<WrkResult> {
   const auth = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
   const script = join(dir, `post-${clientId}.lua`);
   await writeFile(
     script,
     `wrk.method = "POST"\nwrk.body = "grant_type=client_credentials"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.headers["Authorization"] = "Basic ${auth}"\n`,
   );
-  const args = ['-t1', `-c${connections}`, `-d${secs}s`, '--latency', '-s', script, url];
-  const text = await new Promise<string>((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}`))));
-  });
-  const ms = (label: string) => {
-    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
-    if (!m) return NaN;
-    const v = Number(m[1]);
-    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-  };
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
-  if (non2xx) throw new Error(`${url}: ${non2xx[1]} non-2xx responses`);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]), p50: ms('50'), p99: ms('99') };
+  return runWrk(url, { connections, seconds: secs, script });
 }
 
 async function check(url: string, clientId: string, secret: string): Promise<void> {
