@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'data/**', 'packages/ui/dist/**', '.test-artifacts/**'] },
+  { ignores: ['**/node_modules/**', 'data/**', 'packages/ui/dist/**', 'packages/ui/test-artifacts/**', '.test-artifacts/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -16,14 +16,20 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/ui/src/**/*.tsx'],
     ignores: ['packages/config/src/**', 'packages/testing/src/**', '**/*.test.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only packages/config reads process.env.' }],
     },
   },
   {
-    files: ['eslint.config.js'],
+    // Config files whose tools read a default export.
+    files: ['eslint.config.js', 'packages/ui/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // The web UIs (React, run in the browser): TSX as well as TS.
+    files: ['packages/ui/src/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },
   },
 );

@@ -102,6 +102,20 @@ function redirect(reply: FastifyReply, issuer: string, redirectUri: string, para
   return reply.code(303).header('Location', url.href).send();
 }
 
+/**
+ * Readable on a phone and in dark mode, and accessible (language, landmarks, labels): the page the
+ * web consoles send users to. Inline CSS only, which the page's CSP allows (`style-src 'unsafe-inline'`).
+ */
+const PAGE_HEAD = `<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><style>
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f1f3f5;color:#212529}
+main{max-width:26rem;margin:8vh auto;padding:2rem;background:#fff;border:1px solid #dee2e6;border-radius:8px}
+h1{margin-top:0;font-size:1.5rem}label{display:block;margin:.75rem 0;font-weight:600}
+input:not([type=hidden]){display:block;box-sizing:border-box;width:100%;margin-top:.25rem;padding:.5rem;font:inherit;border:1px solid #868e96;border-radius:4px}
+button{font:inherit;padding:.5rem 1rem;margin:.75rem .5rem 0 0;border-radius:4px;border:1px solid #3b5bdb;background:#3b5bdb;color:#fff;cursor:pointer}
+button[value=deny]{background:transparent;color:#3b5bdb}#error{color:#c92a2a;font-weight:600}ul{padding-left:1.25rem;max-height:10rem;overflow:auto}
+@media (prefers-color-scheme:dark){body{background:#1a1b1e;color:#e9ecef}main{background:#25262b;border-color:#373a40}input:not([type=hidden]){background:#1a1b1e;color:#e9ecef}button[value=deny]{color:#91a7ff}#error{color:#ff8787}}
+</style>`;
+
 function secureHeaders(reply: FastifyReply): FastifyReply {
   return reply
     .header('Cache-Control', 'no-store')
@@ -114,7 +128,7 @@ function secureHeaders(reply: FastifyReply): FastifyReply {
 function errorPage(reply: FastifyReply, message: string): FastifyReply {
   return secureHeaders(reply)
     .code(400)
-    .send(`<!doctype html><html><head><meta charset="utf-8"><title>Sign-in error</title></head><body><h1>Sign-in error</h1><p id="error">${esc(message)}</p></body></html>`);
+    .send(`<!doctype html><html lang="en"><head>${PAGE_HEAD}<title>Sign-in error</title></head><body><main><h1>Sign-in error</h1><p id="error">${esc(message)}</p></main></body></html>`);
 }
 
 function loginPage(reply: FastifyReply, c: Checked, params: Params, csrf: string, message?: string): FastifyReply {
@@ -124,7 +138,7 @@ function loginPage(reply: FastifyReply, c: Checked, params: Params, csrf: string
     .join('');
   const scopes = c.scope.length > 0 ? `<ul>${c.scope.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>` : '<p>No scopes requested.</p>';
   return secureHeaders(reply).header('Set-Cookie', `${CSRF_COOKIE}=${csrf}; Path=/oauth2/authorize; HttpOnly; SameSite=Strict`).send(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Sign in - Gatehouse</title></head><body>
+<html lang="en"><head>${PAGE_HEAD}<title>Sign in - Gatehouse</title></head><body><main>
 <h1>Sign in</h1>
 <p><strong>${esc(c.client.name)}</strong> asks to access your account with these scopes:</p>${scopes}
 ${message ? `<p id="error" role="alert">${esc(message)}</p>` : ''}
@@ -132,7 +146,7 @@ ${message ? `<p id="error" role="alert">${esc(message)}</p>` : ''}
 <label>Username <input name="username" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button name="decision" value="approve">Sign in and allow</button> <button name="decision" value="deny" formnovalidate>Deny</button>
-</form></body></html>`);
+</form></main></body></html>`);
 }
 
 function cookie(request: FastifyRequest, name: string): string | undefined {

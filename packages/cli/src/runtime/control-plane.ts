@@ -3,6 +3,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import { CoreErrors, isGatehouseError } from '@gatehouse/core';
 import type { Component } from './components.ts';
+import { registerUi } from './ui.ts';
 import { type Health, DeferredCompilation, createListenerServer, deferredSerializerFactory, strictValidatorCompiler, drain, listen, type Listener, type ListenSpec, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 
 export interface ControlPlaneOptions {
@@ -15,6 +16,8 @@ export interface ControlPlaneOptions {
   readonly health: Health;
   readonly components: readonly Component[];
   readonly bodyLimit?: number;
+  /** The built web UIs (packages/ui/dist by default); the apps served follow the components. */
+  readonly uiDistDir?: string;
 }
 
 export interface ControlPlaneServer {
@@ -90,6 +93,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   for (const component of options.components) {
     if (component.routes) await app.register(async (scope) => component.routes?.(scope));
   }
+  // The web UIs of this profile's components: /publisher and /admin, /devportal.
+  await app.register(async (scope) => registerUi(scope, { components: options.components, distDir: options.uiDistDir }));
 
   let listeners: Listener[] = [];
   return {
