@@ -54,7 +54,8 @@ export function applicationKeyDto(m: KeyMapping, client: OAuthClient | undefined
     callbackUrl: client?.redirectUris[0] ?? null,
     keyState: m.state === 'COMPLETED' ? 'APPROVED' : m.state,
     keyType: m.keyType,
-    mode: 'CREATED',
+    // CREATED: generate-keys made the client for this application; MAPPED: map-keys bound an existing one.
+    mode: client?.application?.id === m.applicationId ? 'CREATED' : 'MAPPED',
     groupId: null,
     ...(extra.token !== undefined ? { token: extra.token } : {}),
     additionalProperties: client ? { application_access_token_expiry_time: Math.floor(client.accessTokenTtlMs / 1000), refresh_token_expiry_time: Math.floor(client.refreshTokenTtlMs / 1000) } : {},

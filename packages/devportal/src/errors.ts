@@ -25,6 +25,7 @@ export const DevPortalErrors = defineErrors({
   DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND: { status: 400, wso2Code: 901432, message: 'The key manager is not available' },
   DEVPORTAL_ERR_INVALID_CONSUMER_SECRET: { status: 401, wso2Code: 901433, message: 'The consumer secret is not valid' },
   DEVPORTAL_ERR_API_KEY_NOT_FOUND: { status: 404, wso2Code: 901434, message: 'The API key was not found' },
+  DEVPORTAL_ERR_KEY_MANAGER_UNREACHABLE: { status: 502, wso2Code: 901435, message: 'The key manager could not be reached', expose: true },
   DEVPORTAL_ERR_DOCUMENT_NOT_FOUND: { status: 404, wso2Code: 901440, message: 'The document was not found' },
   DEVPORTAL_ERR_COMMENT_NOT_FOUND: { status: 404, wso2Code: 901441, message: 'The comment was not found' },
   DEVPORTAL_ERR_FORBIDDEN: { status: 403, wso2Code: 901442, message: 'You may not perform this operation' },

@@ -75,6 +75,17 @@ const KeyGenerateBody = {
   },
 };
 
+const KeyMappingBody = {
+  type: 'object',
+  required: ['consumerKey', 'keyType'],
+  properties: {
+    consumerKey: str({ minLength: 1, maxLength: 255 }),
+    consumerSecret: str({ maxLength: 512 }),
+    keyManager: str({ maxLength: 100 }),
+    keyType: str({ enum: [...KeyTypes] }),
+  },
+};
+
 const TokenBody = {
   type: 'object',
   required: ['consumerSecret'],
@@ -184,6 +195,13 @@ export function registerDevPortalRoutes(app: FastifyInstance, deps: RouteDeps): 
       ...(validity !== undefined ? { validityTime: validity } : {}),
     }, issuerOf(config, request));
     return applicationKeyDto(out.mapping, out.client, { ...(out.secret !== undefined ? { consumerSecret: out.secret } : {}), ...(out.token ? { token: out.token } : {}) });
+  });
+
+  app.post(`${P}/applications/:applicationId/map-keys`, { onRequest: appManage, schema: { ...tag('Application Keys', 'Map application keys'), params: idParams('applicationId'), body: KeyMappingBody } }, async (request) => {
+    const { applicationId } = request.params as { applicationId: string };
+    const b = request.body as { consumerKey: string; consumerSecret?: string; keyManager?: string; keyType: KeyType };
+    const out = await service.keys.map(caller(request), applicationId, b);
+    return applicationKeyDto(out.mapping, out.client);
   });
 
   app.get(`${P}/applications/:applicationId/oauth-keys`, { onRequest: appManage, schema: { ...tag('Application Keys', 'Retrieve all application keys'), params: idParams('applicationId') } }, async (request) => {

@@ -9,12 +9,13 @@ import { Topics } from '@gatehouse/events';
 import type { EventHub, Logger } from '@gatehouse/events';
 import { createAdminService, RESIDENT_KEY_MANAGER } from '@gatehouse/admin';
 import type { PolicyKind, Workflow, WorkflowType } from '@gatehouse/admin';
-import { createClient, findClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
+import { createClient, findClient, isInternalClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
 import type { KmContext, OAuthClient } from '@gatehouse/key-manager';
 import { effectiveContext } from '@gatehouse/publisher';
 import { canSee, createCatalog } from './catalog.ts';
 import type { CatalogApi, Viewer } from './catalog.ts';
 import { DevPortalErrors, invalid } from './errors.ts';
+import { proveClientOwnership } from './external-keys.ts';
 import { ApplicationStatuses, createDevPortalStore, SubscriptionStatuses } from './store.ts';
 import type { Application, KeyMapping, Subscription, SubscriptionStatus } from './store.ts';
 
@@ -299,9 +300,19 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     return client;
   };
 
+  /** Deletes the client generate-keys created for the mapping; a mapped client (ours or external) is not the portal's to delete. */
   async function removeClient(tenantId: number, m: KeyMapping): Promise<void> {
-    await databases.apim.deleteFrom('km_oauth_clients').where('tenant_id', '=', tenantId).where('client_id', '=', m.consumerKey).execute();
+    if (m.keyManager !== RESIDENT_KEY_MANAGER) return;
+    await databases.apim.deleteFrom('km_oauth_clients').where('tenant_id', '=', tenantId).where('client_id', '=', m.consumerKey).where('application_id', '=', m.applicationId).execute();
   }
+
+  /** The local OAuth client behind a mapping; keys of an external key manager are managed there. */
+  const localClientOf = async (m: KeyMapping): Promise<OAuthClient> => {
+    if (m.keyManager !== RESIDENT_KEY_MANAGER) {
+      throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND', { description: `The keys of key mapping ${m.id} belong to the external key manager ${m.keyManager}; manage them there` });
+    }
+    return clientOf(m);
+  };
 
   const checkKeyManager = async (tenantId: number, name: string) => {
     // Only the Resident Key Manager issues keys here; external ones are for tokens they issue.
@@ -397,7 +408,7 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
       const app = await ownApp(caller, appId);
       const out = [];
       for (const m of await store.keyMappings.list(caller.tenantId, app.id)) {
-        out.push({ mapping: m, client: await findClient(km, m.consumerKey) });
+        out.push({ mapping: m, client: m.keyManager === RESIDENT_KEY_MANAGER ? await findClient(km, m.consumerKey) : undefined });
       }
       return out;
     },
@@ -405,10 +416,11 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
       const app = await ownApp(caller, appId);
       const mapping = await store.keyMappings.get(caller.tenantId, app.id, mappingId);
       if (!mapping) throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MAPPING_NOT_FOUND', { description: `No key mapping ${mappingId} in application ${appId}` });
-      return { app, mapping, client: await clientOf(mapping) };
+      return { app, mapping, client: mapping.keyManager === RESIDENT_KEY_MANAGER ? await clientOf(mapping) : undefined };
     },
     async update(caller: Caller, appId: string, mappingId: string, input: { supportedGrantTypes?: string[]; callbackUrl?: string }) {
-      const { mapping, client } = await keys.get(caller, appId, mappingId);
+      const { mapping } = await keys.get(caller, appId, mappingId);
+      const client = await localClientOf(mapping);
       const callback = input.callbackUrl ?? client.redirectUris[0];
       const grants = checkGrants(input.supportedGrantTypes ?? client.grantTypes, callback);
       await databases.apim
@@ -423,12 +435,14 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     },
     async regenerateSecret(caller: Caller, appId: string, mappingId: string) {
       const { mapping } = await keys.get(caller, appId, mappingId);
+      await localClientOf(mapping);
       const secret = newClientSecret();
       await databases.apim.updateTable('km_oauth_clients').set({ secret_hash: deps.keys.hmac('client-secret', secret), updated_at: clock.now() }).where('client_id', '=', mapping.consumerKey).execute();
       return { mapping, secret };
     },
     async generateToken(caller: Caller, appId: string, mappingId: string, input: { consumerSecret: string; validityPeriod?: number; scopes?: string[] }, issuer: string) {
       const { mapping } = await keys.get(caller, appId, mappingId);
+      await localClientOf(mapping);
       const row = await databases.apim.selectFrom('km_oauth_clients').select('secret_hash').where('client_id', '=', mapping.consumerKey).executeTakeFirst();
       if (!row?.secret_hash || !constantTimeEqual(row.secret_hash, deps.keys.hmac('client-secret', input.consumerSecret))) {
         throw DevPortalErrors.create('DEVPORTAL_ERR_INVALID_CONSUMER_SECRET');
@@ -437,6 +451,55 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
       const client = await clientOf(mapping);
       if (!client.grantTypes.includes('client_credentials')) throw invalid('body.grantType', 'the client_credentials grant is not enabled for these keys');
       return issueToken(client, issuer, input.scopes ?? []);
+    },
+    /**
+     * WSO2's map-keys: binds an existing client to the application, so its tokens count for the
+     * application at the gateways (which resolve the token's consumer key through the key
+     * mapping). The caller proves they hold the client: for ours, the secret of a client they own
+     * that is no application's yet; for an external key manager (which must allow mapping,
+     * `enableMapOAuthConsumerApps`), a client_credentials request at its token endpoint. A
+     * consumer key maps to one application only (unique per key manager).
+     */
+    async map(caller: Caller, appId: string, input: { consumerKey: string; consumerSecret?: string; keyManager?: string; keyType: KeyType }) {
+      const app = await ownApp(caller, appId);
+      if (app.status !== ApplicationStatuses.Approved) {
+        throw DevPortalErrors.create('DEVPORTAL_ERR_APPLICATION_NOT_APPROVED', { description: `Application ${app.name} is ${app.status}; keys can be mapped once approved` });
+      }
+      const keyManager = input.keyManager ?? RESIDENT_KEY_MANAGER;
+      const existing = (await store.keyMappings.list(caller.tenantId, app.id)).find((m) => m.keyType === input.keyType && m.keyManager === keyManager);
+      if (existing) throw DevPortalErrors.create('DEVPORTAL_ERR_KEYS_EXIST', { description: `Application ${app.name} already has ${input.keyType} keys at ${keyManager}` });
+      const notProven = () => DevPortalErrors.create('DEVPORTAL_ERR_INVALID_CONSUMER_SECRET', { description: `The consumer key and secret are not those of a client you may map at ${keyManager}` });
+      if (input.consumerSecret === undefined || input.consumerSecret === '') throw invalid('body.consumerSecret', 'is required to map keys (it proves the client is yours)');
+      let client: OAuthClient | undefined;
+      if (keyManager === RESIDENT_KEY_MANAGER) {
+        const row = await databases.apim.selectFrom('km_oauth_clients').select('secret_hash').where('tenant_id', '=', caller.tenantId).where('client_id', '=', input.consumerKey).executeTakeFirst();
+        client = row ? await findClient(km, input.consumerKey) : undefined;
+        // One answer for unknown, not yours, an application's, internal, and a wrong secret.
+        if (!row?.secret_hash || !client || client.owner !== caller.username || client.application !== undefined || isInternalClient(client) || client.source === 'internal') throw notProven();
+        if (!constantTimeEqual(row.secret_hash, deps.keys.hmac('client-secret', input.consumerSecret))) throw notProven();
+      } else {
+        const stored = await admin.stores.keyManagers.getByName(caller.tenantId, keyManager);
+        if (!stored || !stored.enabled) throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND', { description: `No enabled key manager named ${keyManager}` });
+        if (stored.config.enableMapOAuthConsumerApps !== true) {
+          throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND', { description: `The key manager ${keyManager} does not allow mapping existing OAuth clients (enableMapOAuthConsumerApps)` });
+        }
+        const tokenEndpoint = stored.config.tokenEndpoint;
+        if (typeof tokenEndpoint !== 'string' || !/^https?:\/\//.test(tokenEndpoint)) {
+          throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND', { description: `The key manager ${keyManager} has no token endpoint to check the consumer secret against` });
+        }
+        const proof = await proveClientOwnership(tokenEndpoint, input.consumerKey, input.consumerSecret, config.admin_api.discovery_timeout_ms);
+        if (proof === 'unreachable') throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_UNREACHABLE', { description: `The token endpoint of ${keyManager} did not answer` });
+        if (proof === 'refused') throw notProven();
+      }
+      let mapping: KeyMapping;
+      try {
+        mapping = await store.keyMappings.create(caller.tenantId, { applicationId: app.id, keyType: input.keyType, keyManager, consumerKey: input.consumerKey });
+      } catch (err) {
+        if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw DevPortalErrors.create('DEVPORTAL_ERR_KEYS_EXIST', { description: `This consumer key is already mapped to an application, or ${app.name} already has ${input.keyType} keys at ${keyManager}` });
+        throw err;
+      }
+      await notify(DevPortalEvents.KeyMappingCreate, caller.tenantId, keyMappingEvent(mapping));
+      return { mapping, client };
     },
     async cleanUp(caller: Caller, appId: string, mappingId: string): Promise<void> {
       const app = await ownApp(caller, appId);

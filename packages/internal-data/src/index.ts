@@ -20,8 +20,8 @@ const SCOPE = 'apim:admin';
 
 /**
  * What gateways and traffic managers pull from the control plane (WSO2's internal data API, in
- * JSON): subscriptions, throttling policies, key managers with their keys, revoked token ids,
- * blocking conditions.
+ * JSON): subscriptions, applications and their key mappings, throttling policies, key managers
+ * with their keys, revoked token ids, blocking conditions.
  * Runtime artifacts are the Publisher's (`/internal/data/v1/runtime-artifacts`). It also
  * listens for gateway heartbeats and deployment acknowledgements and records them, so Admin
  * lists live gateways and the Publisher shows which gateways really have a deployment.
@@ -46,7 +46,32 @@ export function createInternalData(config: GatehouseConfig, deps: InternalDataDe
         return { count: list.length, list };
       });
 
-      for (const [path, kind] of [['subscription-policies', 'subscription'], ['application-policies', 'application'], ['api-policies', 'advanced']] as const) {
+      // WSO2's `/applications`: what a gateway needs to name the application of a token whose
+      // claims do not (an external key manager's, an opaque token): its name, owner and tier.
+      app.get<{ Querystring: { appId?: string } }>(`${BASE}/applications`, { ...opts, schema: { hide: true, querystring: { type: 'object', properties: { appId: { type: 'string', maxLength: 64 } }, additionalProperties: false } } }, async (request) => {
+        let q = db.apim.selectFrom('dp_applications').select(['id', 'name', 'owner', 'throttling_policy', 'token_type', 'status', 'groups']).where('tenant_id', '=', tenant(request));
+        if (request.query.appId) q = q.where('id', '=', request.query.appId);
+        const rows = await q.orderBy('id').execute();
+        const list = rows.map((r) => ({ uuid: r.id, id: r.id, name: r.name, subName: r.owner, policy: r.throttling_policy, tokenType: r.token_type, status: r.status, groupIds: JSON.parse(r.groups) as string[] }));
+        return { count: list.length, list };
+      });
+
+      // WSO2's `/application-key-mappings`: consumer key (of our Key Manager or an external one) → application.
+      app.get<{ Querystring: { consumerKey?: string; keymanager?: string } }>(
+        `${BASE}/application-key-mappings`,
+        { ...opts, schema: { hide: true, querystring: { type: 'object', properties: { consumerKey: { type: 'string', maxLength: 255 }, keymanager: { type: 'string', maxLength: 100 } }, additionalProperties: false } } },
+        async (request) => {
+          let q = db.apim.selectFrom('dp_key_mappings').select(['application_id', 'consumer_key', 'key_type', 'key_manager']).where('tenant_id', '=', tenant(request)).where('state', '=', 'COMPLETED');
+          if (request.query.consumerKey) q = q.where('consumer_key', '=', request.query.consumerKey);
+          if (request.query.keymanager) q = q.where('key_manager', '=', request.query.keymanager);
+          const rows = await q.orderBy('id').execute();
+          const list = rows.map((r) => ({ applicationId: r.application_id, applicationUUID: r.application_id, consumerKey: r.consumer_key, keyType: r.key_type, keyManager: r.key_manager }));
+          return { count: list.length, list };
+        },
+      );
+
+      // `global-policies`: Admin's custom rules (WSO2's name for them), with their key template and Siddhi query.
+      for (const [path, kind] of [['subscription-policies', 'subscription'], ['application-policies', 'application'], ['api-policies', 'advanced'], ['global-policies', 'custom']] as const) {
         app.get(`${BASE}/${path}`, opts, async (request) => {
           const rows = await db.apim.selectFrom('admin_throttle_policies').select(['name', 'kind', 'default_limit', 'details']).where('tenant_id', '=', tenant(request)).where('kind', '=', kind).orderBy('name').execute();
           const list = rows.map((r) => ({ name: r.name, kind: r.kind, defaultLimit: r.default_limit === null ? null : JSON.parse(r.default_limit), details: JSON.parse(r.details) as Record<string, unknown> }));

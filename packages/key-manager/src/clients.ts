@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { ApimSchema } from '@gatehouse/data';
 import { CLIENT_CACHE_MS } from './context.ts';
 import type { KmContext } from './context.ts';
+import { isReservedClientName } from './internal-clients.ts';
 
 type KmOAuthClientsTable = ApimSchema['km_oauth_clients'];
 
@@ -47,7 +48,8 @@ export interface NewOAuthClient {
   grantTypes: readonly string[];
   redirectUris?: readonly string[];
   tokenType?: 'JWT' | 'OPAQUE';
-  source: 'wso2-dcr' | 'rfc7591' | 'application';
+  /** `internal`: a platform component's client (see `isInternalClient`), registered through WSO2 DCR. */
+  source: 'wso2-dcr' | 'rfc7591' | 'application' | 'internal';
   saas?: boolean;
   application?: ClientApplication;
 }
@@ -155,18 +157,20 @@ export async function createClient(ctx: KmContext, input: NewOAuthClient, dcrKey
 
 /**
  * WSO2 DCR semantics: one client per (owner, clientName); registering again returns the same
- * client id with a newly issued secret (the old one stops working) and the new grant types.
+ * client id with a newly issued secret (the old one stops working) and the new grant types. A
+ * reserved name (`gatehouse-internal-*`) makes an internal client; the caller checks who may.
  */
 export async function registerWso2Client(
   ctx: KmContext,
   input: Omit<NewOAuthClient, 'source'>,
 ): Promise<{ client: OAuthClient; secret: string }> {
   const dcrKey = `${input.owner}\n${input.name}`;
+  const source = isReservedClientName(input.name) ? 'internal' : 'wso2-dcr';
   const db = ctx.databases.apim;
   const existing = () => db.selectFrom('km_oauth_clients').selectAll().where('tenant_id', '=', input.tenantId).where('dcr_key', '=', dcrKey).executeTakeFirst();
   let row = await existing();
   if (!row) {
-    const created = await createClient(ctx, { ...input, source: 'wso2-dcr' }, dcrKey);
+    const created = await createClient(ctx, { ...input, source }, dcrKey);
     row = await existing();
     // The insert is ON CONFLICT DO NOTHING: a concurrent registration may have won; reissue below.
     if (row && row.client_id === created.client.clientId && created.secret !== undefined) return { client: created.client, secret: created.secret };
@@ -182,6 +186,7 @@ export async function registerWso2Client(
       password_grant_enabled: input.grantTypes.includes('password') ? 1 : 0,
       redirect_uris: JSON.stringify(input.redirectUris ?? []),
       saas: input.saas ? 1 : 0,
+      source,
       updated_at: now,
     })
     .where('client_id', '=', row.client_id)

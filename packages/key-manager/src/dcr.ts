@@ -4,6 +4,7 @@ import { KeyManagerErrors } from './errors.ts';
 import type { AttemptLimiter } from './attempts.ts';
 import { registerWso2Client } from './clients.ts';
 import type { KmContext } from './context.ts';
+import { INTERNAL_CLIENT_PREFIX, isReservedClientName } from './internal-clients.ts';
 import { redirectUriProblem } from './oauth-routes.ts';
 
 const WSO2_GRANTS = new Set(['client_credentials', 'password', 'refresh_token', 'authorization_code', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'iwa:ntlm', 'urn:ietf:params:oauth:grant-type:device_code']);
@@ -51,6 +52,14 @@ export function registerWso2Dcr(app: FastifyInstance, ctx: KmContext, limiter: A
       const roles = await ctx.repositories.users.rolesOf(SUPER_TENANT_ID, user.id);
       if (!roles.includes(Roles.Admin)) throw KeyManagerErrors.create('KM_ERR_DCR_FORBIDDEN', { description: `${user.username} may not register a client for ${owner}` });
       if (!(await ctx.repositories.users.findByUsername(SUPER_TENANT_ID, owner))) throw invalid(`owner ${owner} does not exist`);
+    }
+    if (isReservedClientName(clientName)) {
+      // An internal client may read every token of the tenant: an admin registers it, for an admin.
+      const ownerUser = owner === user.username ? user : await ctx.repositories.users.findByUsername(SUPER_TENANT_ID, owner);
+      const [mine, theirs] = await Promise.all([ctx.repositories.users.rolesOf(SUPER_TENANT_ID, user.id), ownerUser ? ctx.repositories.users.rolesOf(SUPER_TENANT_ID, ownerUser.id) : ([] as string[])]);
+      if (!mine.includes(Roles.Admin) || !theirs.includes(Roles.Admin)) {
+        throw KeyManagerErrors.create('KM_ERR_DCR_FORBIDDEN', { description: `only a user with the admin role may register a client named ${INTERNAL_CLIENT_PREFIX}*, owned by an admin` });
+      }
     }
     const grantRaw = b.grantType ?? 'client_credentials';
     if (typeof grantRaw !== 'string') throw invalid('grantType must be a space-separated string');

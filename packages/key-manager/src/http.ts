@@ -51,6 +51,12 @@ export function useOAuthErrors(app: FastifyInstance): void {
       description = err.description ?? err.message;
     } else if (isGatehouseError(err) && err.expose) {
       return reply.code(err.status).send(err.toWso2Body());
+    } else if (isGatehouseError(err) && err.status === 503) {
+      // The database is down: RFC 6749 §4.1.2.1's temporarily_unavailable, with the 503 it stands
+      // for, so clients (and load balancers) retry instead of treating it as a server bug.
+      request.log.warn({ code: err.code }, 'oauth request failed: a dependency is unavailable');
+      name = 'temporarily_unavailable';
+      description = 'The authorization server is temporarily unavailable';
     } else if (status < 500) {
       // fastify's own client errors: bad JSON, unsupported media type, body too large.
       name = 'invalid_request';

@@ -9,6 +9,7 @@ import type { KmContext } from './context.ts';
 import { JWT_BEARER, authorizationCodeGrant, clientCredentialsGrant, jwtBearerGrant, passwordGrant, refreshTokenGrant } from './grants.ts';
 import type { GrantContext, TokenResponse } from './grants.ts';
 import { baseUrl, noStore, param, requiredParam } from './http.ts';
+import { isInternalClient } from './internal-clients.ts';
 import { createManagementAuth } from './management-auth.ts';
 import { revokeGrant, revokeJwt, verifyAccessToken } from './tokens.ts';
 
@@ -98,8 +99,11 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: KmContext, limite
     const inactive = { active: false };
     const info = await verifyAccessToken(ctx, token);
     if (info) {
-      // RFC 7662 §2.2: another client's token is inactive for this caller, with nothing else said.
-      if (info.clientId !== client.clientId) return inactive;
+      // RFC 7662 §2.2: another client's token is inactive for this caller, with nothing else said;
+      // §4: only a gateway's internal client (the protected resource) may introspect any access
+      // token of its tenant, and it alone learns the application the token was issued to.
+      const internal = isInternalClient(client) && info.tenantId === client.tenantId;
+      if (info.clientId !== client.clientId && !internal) return inactive;
       const out: Record<string, unknown> = {
         active: true,
         scope: info.scope.join(' ') || 'default',
@@ -114,6 +118,12 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: KmContext, limite
         jti: info.jti,
       };
       if (info.username !== undefined) out.username = info.username;
+      if (internal) {
+        const { application, keytype, aut } = info.claims;
+        if (application !== undefined) out.application = application;
+        if (keytype !== undefined) out.keytype = keytype;
+        if (aut !== undefined) out.aut = aut;
+      }
       return out;
     }
     const rt = await ctx.databases.apim

@@ -247,21 +247,21 @@ export async function revokeGrant(ctx: KmContext, grantId: string): Promise<void
     await trx.updateTable('km_refresh_tokens').set({ consumed_at: now }).where('grant_id', '=', grantId).where('consumed_at', 'is', null).execute();
     const live = await trx
       .selectFrom('km_access_tokens')
-      .select(['jti', 'client_id', 'tenant_id', 'expires_at', 'token_hash'])
+      .select(['jti', 'client_id', 'tenant_id', 'expires_at'])
       .where('grant_id', '=', grantId)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
       .execute();
     await trx.updateTable('km_access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
-    const jwts = live.filter((t) => t.token_hash === null);
-    if (jwts.length > 0) {
+    // Opaque tokens too: gateways cache what introspection told them and check the jti on every call.
+    if (live.length > 0) {
       await trx
         .insertInto('km_revoked_tokens')
-        .values(jwts.map((t) => ({ jti: t.jti, tenant_id: Number(t.tenant_id), client_id: t.client_id, expires_at: Number(t.expires_at), revoked_at: now })))
+        .values(live.map((t) => ({ jti: t.jti, tenant_id: Number(t.tenant_id), client_id: t.client_id, expires_at: Number(t.expires_at), revoked_at: now })))
         .onConflict((oc) => oc.column('jti').doNothing())
         .execute();
     }
-    return jwts.map((t) => ({ jti: t.jti, clientId: t.client_id, tenantId: Number(t.tenant_id), exp: Math.floor(Number(t.expires_at) / 1000) }));
+    return live.map((t) => ({ jti: t.jti, clientId: t.client_id, tenantId: Number(t.tenant_id), exp: Math.floor(Number(t.expires_at) / 1000) }));
   });
   await publishRevocation(ctx, tokens);
 }

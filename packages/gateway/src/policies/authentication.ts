@@ -1,31 +1,84 @@
+import { isIP } from 'node:net';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { fault, FaultCodes, type LocalReply } from '../faults.ts';
 import type { Policy, RequestContext } from '../policy.ts';
 import type { GatewayData } from '../security/gateway-data.ts';
-import { basePaths } from '../runtime-api.ts';
+import { basePaths, type RuntimeApi } from '../runtime-api.ts';
 import { clientAddress, inRange, parseIp } from '../security/ip.ts';
+import { UNAVAILABLE, type BasicIdentity } from '../security/remote-credentials.ts';
 import type { TokenVerifier, VerifiedApiKey, VerifiedToken } from '../security/token-verifier.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
-const challenge = (error?: string) => ({ 'www-authenticate': error ? `Bearer realm="gatehouse", error="${error}"` : 'Bearer realm="gatehouse"' });
+// RFC 7617 §2: the scheme name is case-insensitive; token68 credentials.
+const BASIC = /^[Bb][Aa][Ss][Ii][Cc] ([A-Za-z0-9+/]+=*)$/;
+const bearerChallenge = (error?: string) => (error ? `Bearer realm="gatehouse", error="${error}"` : 'Bearer realm="gatehouse"');
+const BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
+const challenge = (error?: string) => ({ 'www-authenticate': bearerChallenge(error) });
 
-const missing = fault(401, FaultCodes.MissingCredentials, 'Missing Credentials', 'Make sure your API invocation call has a header: "Authorization: Bearer ACCESS_TOKEN"', challenge());
 const invalid = fault(401, FaultCodes.InvalidCredentials, 'Invalid Credentials', 'Invalid Credentials. Make sure you have provided the correct security credentials', challenge('invalid_token'));
 const scopeDenied = fault(403, FaultCodes.ScopeInsufficient, 'The access token does not allow you to access the requested resource', 'User is NOT authorized to access the Resource. Scope validation failed.', challenge('insufficient_scope'));
+const roleDenied = fault(403, FaultCodes.ScopeInsufficient, 'The user is not allowed to access the requested resource', 'User is NOT authorized to access the Resource. Scope validation failed.');
 const notSubscribed = fault(403, FaultCodes.Forbidden, 'Resource forbidden', 'User is NOT authorized to access the Resource. API Subscription validation failed.');
 const subscriptionBlocked = fault(403, FaultCodes.ApiTemporarilyBlocked, 'The requested API is temporarily blocked', 'The subscription to this API is blocked for this application.');
-const missingEither = (header: string) =>
-  fault(401, FaultCodes.MissingCredentials, 'Missing Credentials', `Make sure your API invocation call has a header: "Authorization: Bearer ACCESS_TOKEN" or "${header}: API_KEY"`, challenge());
 const keyNotForApi = fault(403, FaultCodes.Forbidden, 'Resource forbidden', 'The API key is not allowed to access this API.');
 const keyNotFromHere = fault(403, FaultCodes.Forbidden, 'Resource forbidden', 'Access forbidden for the invocations from this client.');
+// The Key Manager could not say (down, or refusing this gateway's client): not the caller's fault,
+// so not a 401 that would make clients throw their credentials away.
+const unavailable = fault(503, FaultCodes.AuthFailure, 'Unclassified Authentication Failure', 'The credentials could not be validated now (the key manager did not answer). Try again later.', { 'retry-after': '5' });
+
+/** The 401 answers of one API, with the challenges of every scheme it accepts (RFC 9110 §11.6.1). */
+function replies(oauth: boolean, basic: boolean, apiKeys: boolean, keyHeader: string): { missing: LocalReply; invalid: LocalReply } {
+  const accepted: string[] = [];
+  if (oauth) accepted.push('Authorization: Bearer ACCESS_TOKEN');
+  if (basic) accepted.push('Authorization: Basic BASE64(username:password)');
+  if (apiKeys) accepted.push(`${keyHeader}: API_KEY`);
+  const challenges = (error?: string): OutgoingHttpHeaders | undefined => {
+    const list = [...(oauth ? [bearerChallenge(error)] : []), ...(basic ? [BASIC_CHALLENGE] : [])];
+    return list.length === 0 ? undefined : { 'www-authenticate': list.length === 1 ? list[0] : list };
+  };
+  return {
+    missing: fault(401, FaultCodes.MissingCredentials, 'Missing Credentials', `Make sure your API invocation call has a header: "${accepted.join('" or "')}"`, challenges()),
+    invalid: basic ? fault(401, FaultCodes.InvalidCredentials, invalid.message, invalid.description, challenges('invalid_token')) : invalid,
+  };
+}
 
 /**
- * OAuth2 bearer authentication with the subscription and scope checks that follow it (WSO2's
- * APIAuthenticationHandler): JWTs verified offline against their issuer's keys, once per token
- * (cached until `exp`), checked against revocations on every call. For APIs whose security schemes
- * include `api_key`, WSO2's API keys too (the `apikey` header, or the API's `apiKeyHeader`): the
- * Resident Key Manager's self-contained JWTs, naming the API among their subscribed APIs, used from
- * a permitted address and referer. A bearer token is tried first when both are sent. Operations
- * with auth type `None` get no hooks at all.
+ * For basic-auth callers, the roles that may call an operation: those bound (in the API's
+ * scopes) to any scope the operation accepts. `undefined`: no scope required, or one bound to no
+ * role (as in WSO2, such a scope is any signed-in user's). A scope the API does not define
+ * admits nobody.
+ */
+function rolesFor(api: RuntimeApi, required: readonly string[]): ReadonlySet<string> | undefined {
+  if (required.length === 0) return undefined;
+  const roles = new Set<string>();
+  for (const name of required) {
+    const scope = api.scopes?.find((s) => s.name === name);
+    if (scope === undefined) continue;
+    if (scope.roles.length === 0) return undefined;
+    for (const r of scope.roles) roles.add(r.toLowerCase());
+  }
+  return roles;
+}
+
+/**
+ * Authentication with the subscription and scope checks that follow it (WSO2's
+ * APIAuthenticationHandler), by the API's security schemes:
+ *
+ * - `oauth2` (the default): bearer tokens. JWTs are verified offline against their issuer's keys,
+ *   once per token (cached until `exp`); opaque tokens are introspected (RFC 7662) by the Key
+ *   Manager, once per token (a bounded cache keyed by an HMAC of the token). Revocations are
+ *   checked on every call. A token without application claims (an external key manager's, or
+ *   keys mapped with map-keys) counts for the application its consumer key is mapped to.
+ * - `api_key`: WSO2's API keys (the `apikey` header, or the API's `apiKeyHeader`): the Resident
+ *   Key Manager's self-contained JWTs, naming the API among their subscribed APIs, used from a
+ *   permitted address and referer.
+ * - `basic_auth`: a user's name and password, checked by the Key Manager (a success cached
+ *   briefly under an HMAC of the credentials); no application or subscription, and an operation's
+ *   scopes admit the users holding a role bound to one of them.
+ *
+ * The `Authorization` header (or API key) is never forwarded to the backend; a bearer token is
+ * tried first when both it and an API key are sent. Operations with auth type `None` get no hooks
+ * at all: nothing is checked, and the request's headers go to the backend as sent.
  */
 export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data: GatewayData; trustForwardedFor?: boolean }): Policy {
   const { verifier, data } = deps;
@@ -38,13 +91,16 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
       const required = operation.scopes;
       const schemes = api.securitySchemes ?? [];
       const apiKeys = schemes.includes('api_key');
-      const oauth = !apiKeys || schemes.includes('oauth2');
+      const basic = schemes.includes('basic_auth');
+      const oauth = schemes.includes('oauth2') || (!apiKeys && !basic);
+      const authorization = oauth || basic;
       const keyHeader = (api.apiKeyHeader || 'apikey').toLowerCase();
-      const missingReply = apiKeys ? (oauth ? missingEither(keyHeader) : fault(401, FaultCodes.MissingCredentials, 'Missing Credentials', `Make sure your API invocation call has a header: "${keyHeader}: API_KEY"`)) : missing;
+      const { missing, invalid: invalidReply } = replies(oauth, basic, apiKeys, keyHeader);
+      const basicRoles = basic ? rolesFor(api, required) : undefined;
       // How the API's keys name it: by id, or by versioned context and version.
       const byContext = `${basePaths(api)[0]}\n${api.version}`;
       const decideKey = (ctx: RequestContext, key: VerifiedApiKey): LocalReply | undefined => {
-        if (data.isRevoked(key.jti)) return invalid;
+        if (data.isRevoked(key.jti)) return invalidReply;
         if (!key.subscribedApis.has(api.id) && !key.subscribedApis.has(byContext)) return keyNotForApi;
         // API keys carry no scopes: an operation that needs one is not for them.
         if (required.length > 0) return scopeDenied;
@@ -59,9 +115,9 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
         return decide(ctx, key, keyHeader);
       };
       const decideToken = (ctx: RequestContext, token: VerifiedToken): LocalReply | undefined => {
-        if (data.isRevoked(token.jti)) return invalid;
+        if (data.isRevoked(token.jti)) return invalidReply;
         if (required.length > 0 && !required.some((s) => token.scopes.includes(s))) return scopeDenied;
-        return decide(ctx, token, 'authorization');
+        return decide(ctx, token.application === undefined ? (data.resolveApplication(token) ?? token) : token, 'authorization');
       };
       const decide = (ctx: RequestContext, token: VerifiedToken, credentialHeader: string): LocalReply | undefined => {
         const app = token.application;
@@ -75,6 +131,43 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
         (ctx.dropHeaders ??= []).push(credentialHeader);
         return undefined;
       };
+      const decideBasic = (ctx: RequestContext, who: BasicIdentity): LocalReply | undefined => {
+        if (basicRoles !== undefined && !roleMatch(who.roles, basicRoles)) return roleDenied;
+        // WSO2's basic auth: no application, so no subscription; throttled per user and API.
+        ctx.keyType = 'PRODUCTION';
+        ctx.token = who.token;
+        (ctx.dropHeaders ??= []).push('authorization');
+        return undefined;
+      };
+      const bearer = (ctx: RequestContext, tokenString: string): LocalReply | undefined | Promise<LocalReply | undefined> => {
+        if (tokenString.includes('.')) {
+          const hit = verifier.cached(tokenString);
+          if (hit !== undefined) return decideToken(ctx, hit);
+          return verifier.verify(tokenString).then((r) => (r.ok ? decideToken(ctx, r.token) : invalidReply));
+        }
+        // Not a JWT: an opaque token, which only the Key Manager can tell about.
+        const opaque = verifier.opaque;
+        if (!opaque.configured) return invalidReply;
+        const key = opaque.keyOf(tokenString);
+        const hit = opaque.cached(key);
+        if (hit === null) return invalidReply;
+        if (hit !== undefined) return decideToken(ctx, hit);
+        return opaque.introspect(key, tokenString).then((r) => (r === UNAVAILABLE ? unavailable : r === null ? invalidReply : decideToken(ctx, r)));
+      };
+      const basicAuth = (ctx: RequestContext, credentials: string): LocalReply | undefined | Promise<LocalReply | undefined> => {
+        const users = verifier.basic;
+        const key = users.keyOf(credentials);
+        const hit = users.cached(key);
+        if (hit === null) return invalidReply;
+        if (hit !== undefined) return decideBasic(ctx, hit);
+        const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon < 1) return invalidReply;
+        const address = clientAddress(ctx.req, trustForwardedFor);
+        return users
+          .authenticate(key, decoded.slice(0, colon), decoded.slice(colon + 1), isIP(address) === 0 ? undefined : address)
+          .then((r) => (r === UNAVAILABLE ? unavailable : r === null ? invalidReply : decideBasic(ctx, r)));
+      };
       return {
         access(ctx) {
           const raw = ctx.req.rawHeaders;
@@ -82,28 +175,36 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
           let key: string | undefined;
           for (let i = 0; i < raw.length; i += 2) {
             const n = raw[i];
-            if (oauth && n.length === 13 && n.toLowerCase() === 'authorization') {
-              if (header !== undefined) return invalid; // two Authorization headers: refuse, never pick one
+            if (authorization && n.length === 13 && n.toLowerCase() === 'authorization') {
+              if (header !== undefined) return invalidReply; // two Authorization headers: refuse, never pick one
               header = raw[i + 1];
             } else if (apiKeys && n.length === keyHeader.length && n.toLowerCase() === keyHeader) {
-              if (key !== undefined) return invalid; // two API keys: the same
+              if (key !== undefined) return invalidReply; // two API keys: the same
               key = raw[i + 1];
             }
           }
           if (header !== undefined && header !== '') {
-            const m = BEARER.exec(header);
-            if (m === null) return invalid;
-            const tokenString = m[1];
-            const hit = verifier.cached(tokenString);
-            if (hit !== undefined) return decideToken(ctx, hit);
-            return verifier.verify(tokenString).then((r) => (r.ok ? decideToken(ctx, r.token) : invalid));
+            if (oauth) {
+              const m = BEARER.exec(header);
+              if (m !== null) return bearer(ctx, m[1]);
+            }
+            if (basic) {
+              const m = BASIC.exec(header);
+              if (m !== null) return basicAuth(ctx, m[1]);
+            }
+            return invalidReply;
           }
-          if (key === undefined || key === '') return missingReply;
+          if (key === undefined || key === '') return missing;
           const hit = verifier.cachedApiKey(key);
           if (hit !== undefined) return decideKey(ctx, hit);
-          return verifier.verifyApiKey(key).then((r) => (r.ok ? decideKey(ctx, r.key) : invalid));
+          return verifier.verifyApiKey(key).then((r) => (r.ok ? decideKey(ctx, r.key) : invalidReply));
         },
       };
     },
   };
+}
+
+function roleMatch(have: ReadonlySet<string>, allowed: ReadonlySet<string>): boolean {
+  for (const r of allowed) if (have.has(r)) return true;
+  return false;
 }

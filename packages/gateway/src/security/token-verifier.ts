@@ -1,5 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { CredentialAuthority } from './credential-authority.ts';
 import { parseIpOrCidr, type IpRange } from './ip.ts';
+import { BasicCredentials, OpaqueTokens } from './remote-credentials.ts';
 
 /** A key manager the gateway trusts: ours (resident) or an external OIDC issuer (Admin). */
 export interface TrustedIssuer {
@@ -29,6 +31,12 @@ export interface VerifiedToken {
   readonly application: { readonly id: string; readonly name: string; readonly owner: string; readonly tier: string } | undefined;
   readonly keyType: 'PRODUCTION' | 'SANDBOX';
   readonly claims: JWTPayload;
+  /**
+   * The key manager that issued it (its name in Admin): with `clientId`, what a key mapping
+   * names, for tokens that carry no application claims (an external key manager's, or keys
+   * mapped rather than generated).
+   */
+  readonly keyManager?: string;
 }
 
 export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: string };
@@ -57,9 +65,14 @@ const REQUIRED = ['iss', 'exp', 'aud', 'sub', 'iat', 'jti'];
 /**
  * Offline JWT access-token verification, one signature check per token: a bounded cache keeps
  * verified tokens until their `exp`, and the issuer (`iss`) picks the key set, so a key of one
- * trusted issuer never validates another's token.
+ * trusted issuer never validates another's token. What cannot be checked offline (opaque tokens,
+ * basic-auth passwords) goes to the control plane, once per credential: `opaque` and `basic`.
  */
 export class TokenVerifier {
+  /** Opaque access tokens, by introspection. */
+  readonly opaque: OpaqueTokens;
+  /** Basic-auth credentials. */
+  readonly basic: BasicCredentials;
   readonly #issuers = new Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>();
   readonly #cache = new Map<string, VerifiedToken>();
   readonly #apiKeyCache = new Map<string, VerifiedApiKey>();
@@ -71,6 +84,14 @@ export class TokenVerifier {
     this.#maxCache = options.maxCache ?? 100_000;
     this.#clockToleranceS = options.clockToleranceS ?? 30;
     this.#now = options.now ?? Date.now;
+    this.opaque = new OpaqueTokens({ now: this.#now });
+    this.basic = new BasicCredentials({ now: this.#now });
+  }
+
+  /** Where opaque tokens and basic-auth passwords are checked (the control plane); `onError` hears each failed call. */
+  setAuthority(authority: CredentialAuthority | undefined, onError?: (err: Error) => void): void {
+    this.opaque.setAuthority(authority, onError);
+    this.basic.setAuthority(authority, onError);
   }
 
   /** Replaces the trusted issuers (on a key manager event); verified tokens of removed ones are forgotten. */
@@ -194,7 +215,10 @@ function toVerified(p: JWTPayload, issuer: TrustedIssuer): VerifiedToken | undef
   if (typeof clientId !== 'string' || typeof p.jti !== 'string' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return undefined;
   const rawScope = p[issuer.scopesClaim ?? 'scope'];
   const scopes = typeof rawScope === 'string' ? rawScope.split(' ').filter(Boolean) : Array.isArray(rawScope) ? rawScope.filter((s): s is string => typeof s === 'string') : [];
-  const app = p.application as Record<string, unknown> | undefined;
+  // WSO2's application claims mean something only in our own tokens: an external issuer's
+  // `application` claim could name any application, so its tokens go through key mappings.
+  const resident = issuer.name === RESIDENT;
+  const app = resident ? (p.application as Record<string, unknown> | undefined) : undefined;
   const application =
     app && typeof app === 'object' && typeof app.id === 'string'
       ? { id: app.id, name: String(app.name ?? ''), owner: String(app.owner ?? ''), tier: String(app.tier ?? 'Unlimited') }
@@ -207,8 +231,9 @@ function toVerified(p: JWTPayload, issuer: TrustedIssuer): VerifiedToken | undef
     scopes,
     exp: p.exp,
     application,
-    keyType: p.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
+    keyType: resident && p.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
     claims: p,
+    keyManager: issuer.name,
   };
 }
 
