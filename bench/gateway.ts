@@ -4,7 +4,10 @@
  *   2. nginx as a plain reverse proxy,
  *   3. a bare Node proxy (node:http + undici, no policies) — the baseline,
  *   4. the Gateway, (a) no security, (b) JWT + subscription + scope.
- * Prints requests/s, p50/p99 and each ratio to the bare Node proxy.
+ * Prints requests/s, p50/p99 and each ratio to the bare Node proxy; then the p99 of the bare
+ * proxy and of both Gateways at one rate, half the Gateway's lower peak (wrk paced with a
+ * per-connection delay calibrated in short runs: wrk2 is not packaged, so this is a closed loop
+ * with think time, close to a fixed rate while latency stays well below the delay).
  *
  *   apt-get install wrk nginx-light
  *   node_modules/.bin/node bench/gateway.ts [seconds=10] [connections=50]
@@ -14,7 +17,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '@gatehouse/testing';
-import { runWrk } from './wrk.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 50);
@@ -74,12 +77,45 @@ http { access_log off;
   rows.push(['Gateway (a) no security', await wrk(`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`)]);
   rows.push(['Gateway (b) JWT + subscription + scope', await wrk(`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, [`Authorization: Bearer ${token}`])]);
 
+  // Half load: each connection waits `delay` ms after each answer, so that together they send
+  // about half the peak rate (wrk's delay is whole milliseconds).
+  const paced = async (url: string, target: number, headers: string[] = []): Promise<WrkResult & { target: number }> => {
+    const script = join(dir, `paced-${Math.random().toString(36).slice(2)}.lua`);
+    const run = async (delayMs: number, secs: number) => {
+      await writeFile(script, `function delay() return ${Math.max(0, Math.round(delayMs))} end\n`);
+      return runWrk(url, { connections, seconds: secs, headers, script });
+    };
+    // Per-connection period wanted, in ms; what a paced call takes on top of its delay (latency,
+    // wrk's timer) is found by short runs, adjusting the delay until the rate is within 10%.
+    const cycle = (1000 * connections) / target;
+    let delay = cycle;
+    for (let k = 0; k < 4; k++) {
+      const r = await run(delay, 2);
+      if (Math.abs(r.rps - target) / target < 0.1) break;
+      delay = Math.max(0, delay + cycle - (1000 * connections) / r.rps);
+    }
+    return { ...(await run(delay, seconds)), target };
+  };
+  // One rate for all three, half the gateway's lower peak, so the p99s compare at equal load.
+  const halfRate = Math.min(rows[3][1].rps, rows[4][1].rps) / 2;
+  const half: [string, WrkResult & { target: number }][] = [
+    ['bare Node proxy (node:http + undici)', await paced(`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, halfRate)],
+    ['Gateway (a) no security', await paced(`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, halfRate)],
+    ['Gateway (b) JWT + subscription + scope', await paced(`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, halfRate, [`Authorization: Bearer ${token}`])],
+  ];
+
   const baseline = rows[2][1];
   console.log(`wrk -t1 -c${connections} -d${seconds}s, node ${process.version}, ${new Date().toISOString()}`);
   console.log('target                                   req/s     p50 ms   p99 ms   vs bare proxy   p99 added');
   for (const [name, r] of rows) {
     console.log(
       `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms`,
+    );
+  }
+  console.log('\nat half the gateway\'s peak (one rate for all) target/s  achieved/s  p50 ms   p99 ms   p99 added');
+  for (const [name, r] of half) {
+    console.log(
+      `${name.padEnd(40)} ${r.target.toFixed(0).padStart(8)}  ${r.rps.toFixed(0).padStart(10)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.p99 - half[0][1].p99).toFixed(2).padStart(7)} ms`,
     );
   }
 } finally {

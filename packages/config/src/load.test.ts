@@ -118,7 +118,7 @@ describe('loadConfig', () => {
     assert.deepEqual(error.problems, [
       { path: 'server.htps_port', source: `${file}:3`, message: 'unknown key `server.htps_port`; did you mean `server.https_port`?' },
       { path: 'gateway.http_port', source: `${file}:6`, message: 'expected an integer between 0 and 65535, got string "abc"' },
-      { path: 'gateway.workers', source: 'GATEHOUSE_GATEWAY_WORKERS', message: 'expected an integer between 1 and 1024, got string "many"' },
+      { path: 'gateway.workers', source: 'GATEHOUSE_GATEWAY_WORKERS', message: 'expected an integer between 0 and 1024, got string "many"' },
       { path: '', source: '--bogus', message: 'unknown flag `--bogus`' },
     ]);
     assert.equal(error.code, 'CONFIG_ERR_INVALID');
@@ -177,7 +177,7 @@ describe('loadConfig', () => {
     const problems = problemsOf(() => loadConfig({ cwd, env: {} }));
     assert.deepEqual(
       problems.map((p) => `${p.path}: ${p.message}`),
-      ['server: expected a table, got integer 5', 'gateway.workers: expected an integer between 1 and 1024, got a table'],
+      ['server: expected a table, got integer 5', 'gateway.workers: expected an integer between 0 and 1024, got a table'],
     );
   });
 
@@ -214,7 +214,7 @@ describe('loadConfig', () => {
     const [p] = problemsOf(() => loadConfig({ cwd: dir(), env: { GATEHOUSE_METRICS_ENABLED: 'yes' } }));
     assert.equal(p.message, 'expected a boolean (true, false, 1 or 0), got string "yes"');
     const [q] = problemsOf(() => loadConfig({ cwd: dir(), env: {}, argv: ['--gateway.workers', '1.5'] }));
-    assert.equal(q.message, 'expected an integer between 1 and 1024, got string "1.5"');
+    assert.equal(q.message, 'expected an integer between 0 and 1024, got string "1.5"');
   });
 });
 
@@ -232,6 +232,7 @@ describe('flags', () => {
     assert.equal(c.event_hub.type, 'nats');
     assert.deepEqual(c.event_hub.servers, ['nats://a:4222', 'tls://b:4222']);
     assert.equal(c.gateway.workers, 4);
+    assert.equal(loadConfig({ cwd: dir(), env: {}, argv: ['--profile', 'gateway', '--control-plane', 'https://cp:9443', '--workers', 'auto', ...client] }).gateway.workers, 0, 'auto: one per core');
   });
 
   it('accepts - for _ in dotted flags, bare booleans and =', () => {

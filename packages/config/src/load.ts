@@ -157,7 +157,7 @@ const shortcuts: Readonly<Record<string, (value: string) => { path: string; text
     { path: 'event_hub.type', text: 'nats' },
     { path: 'event_hub.servers', text: v },
   ],
-  workers: (v) => [{ path: 'gateway.workers', text: v }],
+  workers: (v) => [{ path: 'gateway.workers', text: v === 'auto' ? '0' : v }],
 };
 
 const flagNames = [...configKeys.map((k) => k.flag), ...Object.keys(shortcuts).map((s) => `--${s}`), '--config'];

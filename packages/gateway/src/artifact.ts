@@ -1,4 +1,4 @@
-import type { CorsConfig, EndpointGroup, RuntimeApi } from './runtime-api.ts';
+import type { CorsConfig, EndpointGroup, OperationPolicies, RuntimeApi } from './runtime-api.ts';
 
 /** The runtime-artifact schema versions this gateway understands (the Publisher's `schemaVersion`). */
 export const SUPPORTED_ARTIFACT_VERSIONS: ReadonlySet<number> = new Set([1]);
@@ -13,7 +13,9 @@ export interface DeployedArtifact {
   readonly version: string;
   readonly isDefaultVersion: boolean;
   readonly lifeCycleStatus: string;
-  readonly operations: readonly { target: string; verb: string; authType: string; throttlingPolicy?: string; scopes?: string[] }[];
+  readonly operations: readonly { target: string; verb: string; authType: string; throttlingPolicy?: string; scopes?: string[]; operationPolicies?: OperationPolicies }[];
+  /** API-level policies (WSO2 4.3's `apiPolicies`; a 4.2 Publisher never sets them). */
+  readonly apiPolicies?: OperationPolicies | null;
   readonly endpoints: {
     readonly type: string;
     readonly production: { urls: string[]; failovers?: string[]; timeoutMs?: number | null } | null;
@@ -24,6 +26,10 @@ export interface DeployedArtifact {
   /** WSO2's `securityScheme`: `oauth2`, `api_key`, `oauth_basic_auth_api_key_mandatory`, ... */
   readonly securitySchemes?: string[];
   readonly apiKeyHeader?: string;
+  /** Publisher's maximum backend throughput (calls per second), per endpoint type. */
+  readonly maxTps?: { production?: number; sandbox?: number } | null;
+  /** The API's scopes with the roles bound to them. */
+  readonly scopes?: readonly { name: string; roles: string[] }[];
   readonly environment: string;
   readonly vhost: string;
   readonly checksum: string;
@@ -81,11 +87,14 @@ export function toRuntimeApis(artifacts: readonly DeployedArtifact[]): RuntimeAp
     isDefaultVersion: a.isDefaultVersion,
     hosts: anyHost ? [] : [...hosts],
     status: a.lifeCycleStatus.toUpperCase(),
-    operations: a.operations.map((o) => ({ verb: o.verb.toUpperCase(), target: o.target, authType: o.authType, scopes: o.scopes ?? [], throttlingPolicy: o.throttlingPolicy })),
+    operations: a.operations.map((o) => ({ verb: o.verb.toUpperCase(), target: o.target, authType: o.authType, scopes: o.scopes ?? [], throttlingPolicy: o.throttlingPolicy, ...(o.operationPolicies ? { policies: o.operationPolicies } : {}) })),
     endpoints: { production: group(a.endpoints.type, a.endpoints.production), sandbox: group(a.endpoints.type, a.endpoints.sandbox) },
     cors: cors(a.cors),
     apiThrottlingPolicy: a.apiThrottlingPolicy ?? undefined,
     securitySchemes: a.securitySchemes,
     apiKeyHeader: a.apiKeyHeader,
+    ...(a.maxTps ? { maxTps: a.maxTps } : {}),
+    scopes: a.scopes,
+    ...(a.apiPolicies ? { policies: a.apiPolicies } : {}),
   }));
 }

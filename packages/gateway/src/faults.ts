@@ -35,8 +35,11 @@ export const FaultCodes = {
   BadRequest: 900400,
   MethodNotAllowed: 900405,
   PayloadTooLarge: 900413,
+  MediationFailure: 900500,
   BackendUnavailable: 101503,
   BackendTimeout: 101504,
+  /** WSO2's "Address endpoint ... State: SUSPENDED": every endpoint's circuit breaker is open. */
+  EndpointSuspended: 303001,
 } as const;
 
 export function fault(status: number, code: number, message: string, description: string, headers?: OutgoingHttpHeaders): LocalReply {

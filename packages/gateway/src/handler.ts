@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { badRequest, fault, FaultCodes, notFound, serializeFault, type LocalReply } from './faults.ts';
 import { checkTarget } from './path.ts';
 import type { CompiledChain, RequestContext } from './policy.ts';
@@ -24,7 +24,18 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'EAI_AGAIN', 'ENOTFOUND']);
 
-const unreachable = fault(503, FaultCodes.BackendUnavailable, 'Service Unavailable', 'Error connecting to the back end', { 'retry-after': '5' });
+const BODY_TOO_LARGE = 'GW_ERR_BODY_TOO_LARGE';
+
+/** Whole seconds for Retry-After, at least 1. */
+const retryAfter = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+// Retry-After: when a breaker half-opens if every one is open, else a short pause.
+const unreachable = (ms: number): LocalReply => fault(503, FaultCodes.BackendUnavailable, 'Service Unavailable', 'Error connecting to the back end', { 'retry-after': ms > 0 ? retryAfter(ms) : '5' });
+const suspended = (ms: number): LocalReply =>
+  fault(503, FaultCodes.EndpointSuspended, 'Runtime Error', 'every endpoint of this API is suspended after repeated failures', { 'retry-after': retryAfter(ms) });
+const tooLarge = (max: number): LocalReply => fault(413, FaultCodes.PayloadTooLarge, 'Payload Too Large', `the request body exceeds ${max} bytes`);
+
+/** What goes to the backend: nothing, the whole body read (replayable), or a stream. */
+type UpstreamBody = Buffer | Readable | null;
 
 export function sendReply(res: ServerResponse, reply: LocalReply): void {
   if (res.headersSent) {
@@ -85,6 +96,18 @@ function upstreamHeaders(ctx: RequestContext, remoteAddress: string, proto: stri
   return out;
 }
 
+/** The rest of a body that outgrew the buffer: what was read, then the socket, counted against the limit. */
+async function* restOfBody(read: Buffer[], size: number, req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
+  yield* read;
+  let total = size;
+  // Past the limit the socket stays open: the client still gets its 413.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > max) throw Object.assign(new Error(`the request body exceeds ${max} bytes`), { code: BODY_TOO_LARGE });
+    yield chunk;
+  }
+}
+
 function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
   const listed = connectionListed(headers as IncomingHttpHeaders);
   const out: OutgoingHttpHeaders = {};
@@ -102,6 +125,12 @@ function hasBody(req: IncomingMessage): boolean {
 
 export interface HandlerOptions {
   readonly maxBodyBytes: number;
+  /**
+   * Bodies up to this size are read whole before the backend is called (nginx's request
+   * buffering): a slow or abandoned upload never reaches the backend, and the call can be
+   * retried on another endpoint. Larger ones stream. Default 64 KiB.
+   */
+  readonly requestBufferBytes?: number;
   /** Reserved paths answered before routing (health, metrics); return true when handled. */
   readonly ops?: (req: IncomingMessage, res: ServerResponse) => boolean;
   readonly now?: () => number;
@@ -113,6 +142,8 @@ export interface HandlerOptions {
  */
 export function createHandler(state: GatewayHandlerState, options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const now = options.now ?? Date.now;
+  const maxBody = options.maxBodyBytes;
+  const bufferBytes = Math.min(options.requestBufferBytes ?? 64 * 1024, maxBody);
   return (req, res) => {
     if (options.ops?.(req, res)) return;
     const host = hostOf(req);
@@ -125,9 +156,9 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       return sendReply(res, badRequest('Transfer-Encoding is not allowed in HTTP/1.0'));
     }
     const length = req.headers['content-length'];
-    if (length !== undefined && Number(length) > options.maxBodyBytes) {
+    if (length !== undefined && Number(length) > maxBody) {
       res.shouldKeepAlive = false;
-      return sendReply(res, fault(413, FaultCodes.PayloadTooLarge, 'Payload Too Large', `the request body exceeds ${options.maxBodyBytes} bytes`));
+      return sendReply(res, tooLarge(maxBody));
     }
     const method = req.method ?? 'GET';
     const table = state.table; // this request keeps this table, whatever a redeploy does
@@ -161,9 +192,10 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       token: undefined,
       rateLimit: undefined,
       status: 0,
+      reply: undefined,
     };
     const access = route.chain.access;
-    if (access.length === 0) return forward(ctx, route, host, 0);
+    if (access.length === 0) return proceed(ctx, route, host);
     runAccess(ctx, route, host, 0);
   };
 
@@ -181,11 +213,52 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       }
       return finish(ctx, route, result);
     }
-    forward(ctx, route, host, 0);
+    proceed(ctx, route, host);
+  }
+
+  /** After the access phase: the body, read whole when small (see `requestBufferBytes`), then the backend. */
+  function proceed(ctx: RequestContext, route: CompiledRoute, host: string): void {
+    const req = ctx.req;
+    if (!hasBody(req)) return forward(ctx, route, host, 0, null);
+    const length = req.headers['content-length'];
+    // Node refuses Content-Length with Transfer-Encoding, so a length here is the exact size.
+    if (length !== undefined && Number(length) > bufferBytes) return forward(ctx, route, host, 0, req);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', done);
+      req.off('close', done);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size > maxBody) {
+        done();
+        ctx.res.shouldKeepAlive = false;
+        return finish(ctx, route, tooLarge(maxBody));
+      }
+      if (size > bufferBytes) {
+        done();
+        req.pause();
+        forward(ctx, route, host, 0, Readable.from(restOfBody(chunks, size, req, maxBody), { objectMode: false }));
+      }
+    };
+    const onEnd = () => {
+      done();
+      forward(ctx, route, host, 0, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    // 'error' or 'close' first: the client went away, or Node cut it (408), and nothing was sent.
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', done);
+    req.on('close', done);
   }
 
   function finish(ctx: RequestContext, route: CompiledRoute, reply: LocalReply): void {
     ctx.status = reply.status;
+    ctx.reply = reply;
     if (route.chain.responseHeaders.length > 0) {
       const headers: OutgoingHttpHeaders = { ...reply.headers };
       for (const hook of route.chain.responseHeaders) hook(ctx, headers);
@@ -196,27 +269,28 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
     for (const hook of route.chain.log) hook(ctx);
   }
 
-  function forward(ctx: RequestContext, route: CompiledRoute, host: string, attempt: number): void {
+  function forward(ctx: RequestContext, route: CompiledRoute, host: string, tried: number, body: UpstreamBody): void {
     const set = ctx.keyType === 'SANDBOX' ? route.sandbox : route.production;
     if (!set) {
       return finish(ctx, route, fault(403, FaultCodes.InvalidCredentials, 'Invalid Credentials', `this API has no ${ctx.keyType.toLowerCase()} endpoint`));
     }
     const t = now();
-    const endpoint = set.pick(attempt, t);
-    if (!endpoint) return finish(ctx, route, unreachable);
+    const endpoint = set.pick(tried, t);
+    if (!endpoint) return finish(ctx, route, tried === 0 ? suspended(set.suspendedFor(t)) : unreachable(set.suspendedFor(t)));
     const req = ctx.req;
-    const body = hasBody(req);
     const method = req.method ?? 'GET';
     const socket = req.socket;
     const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    const headers = upstreamHeaders(ctx, socket.remoteAddress ?? '', proto, req.headers.host ?? host);
+    for (const hook of route.chain.upstreamRequest) hook(ctx, headers);
     let started = false;
     endpoint.pool
       .stream(
         {
           method,
           path: endpoint.basePath + ctx.resourcePath + ctx.query,
-          headers: upstreamHeaders(ctx, socket.remoteAddress ?? '', proto, req.headers.host ?? host),
-          body: body ? req : null,
+          headers,
+          body,
           headersTimeout: set.timeoutMs,
           bodyTimeout: set.timeoutMs,
         },
@@ -234,26 +308,36 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
         () => {
           for (const hook of route.chain.log) hook(ctx);
         },
-        (err: { code?: string }) => onUpstreamError(ctx, route, host, attempt, endpoint, err, started, body),
+        (err: { code?: string }) => onUpstreamError(ctx, route, host, tried, set, endpoint, err, started, body),
       );
   }
 
-  function onUpstreamError(ctx: RequestContext, route: CompiledRoute, host: string, attempt: number, endpoint: Endpoint, err: { code?: string }, started: boolean, body: boolean): void {
+  function onUpstreamError(ctx: RequestContext, route: CompiledRoute, host: string, tried: number, set: EndpointSet, endpoint: Endpoint, err: { code?: string }, started: boolean, body: UpstreamBody): void {
     if (started) {
       // The response was under way: all we can do is cut it so the client sees it incomplete.
       ctx.res.destroy();
       return;
     }
-    if (ctx.req.destroyed && ctx.res.destroyed) return; // the client went away
     const code = err.code ?? '';
-    endpoint.failed(now());
+    if (code === BODY_TOO_LARGE) {
+      endpoint.released(); // the client's fault, not the backend's
+      ctx.res.shouldKeepAlive = false;
+      return finish(ctx, route, tooLarge(maxBody));
+    }
+    if (ctx.req.socket.destroyed) {
+      endpoint.released(); // the client went away (or Node cut a slow one): no verdict on the backend
+      return;
+    }
+    const t = now();
+    endpoint.failed(t);
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return finish(ctx, route, fault(504, FaultCodes.BackendTimeout, 'Gateway Timeout', 'the backend did not answer in time'));
     }
     if (RETRYABLE_CONNECT.has(code)) {
-      // Another endpoint may take it, if the call can be replayed: idempotent and no body sent.
-      if (!body && IDEMPOTENT.has(ctx.req.method ?? 'GET')) return forward(ctx, route, host, attempt + 1);
-      return finish(ctx, route, unreachable);
+      // Another endpoint may take it, if the call can be replayed: idempotent, and its body (if
+      // any) read whole.
+      if ((body === null || Buffer.isBuffer(body)) && IDEMPOTENT.has(ctx.req.method ?? 'GET')) return forward(ctx, route, host, set.mark(tried, endpoint), body);
+      return finish(ctx, route, unreachable(set.suspendedFor(t)));
     }
     finish(ctx, route, fault(502, FaultCodes.BackendUnavailable, 'Bad Gateway', 'the backend failed to answer'));
   }

@@ -28,6 +28,8 @@ export interface RequestContext {
   token: VerifiedToken | undefined;
   /** Status sent to the client, once known (for the log phase). */
   status: number;
+  /** The reply the gateway sent itself (a denial or an upstream fault); undefined for a backend's answer. */
+  reply: LocalReply | undefined;
 }
 
 /**
@@ -36,6 +38,11 @@ export interface RequestContext {
  */
 export interface PolicyHooks {
   access?(ctx: RequestContext): LocalReply | undefined | Promise<LocalReply | undefined>;
+  /**
+   * The headers about to go to the backend, flat (`[name, value, name, value, ...]`, names as
+   * sent), hop-by-hop ones already removed; edit in place. Runs once per attempt, after `access`.
+   */
+  upstreamRequest?(ctx: RequestContext, headers: string[]): void;
   responseHeaders?(ctx: RequestContext, headers: OutgoingHttpHeaders): void;
   log?(ctx: RequestContext): void;
 }
@@ -57,16 +64,20 @@ export interface PolicyHooks {
 export interface Policy {
   readonly name: string;
   readonly priority: number;
+  /** JSON Schema of what the policy reads from the artifact (documentation; `create` checks it). */
+  readonly configSchema?: Readonly<Record<string, unknown>>;
   create(api: RuntimeApi, operation: RuntimeOperation): PolicyHooks | undefined;
 }
 
 type Access = NonNullable<PolicyHooks['access']>;
+type UpstreamRequest = NonNullable<PolicyHooks['upstreamRequest']>;
 type ResponseHeaders = NonNullable<PolicyHooks['responseHeaders']>;
 type Log = NonNullable<PolicyHooks['log']>;
 
 /** A route's prebuilt chain: one array per phase, empty phases skipped by the caller. */
 export interface CompiledChain {
   readonly access: readonly Access[];
+  readonly upstreamRequest: readonly UpstreamRequest[];
   readonly responseHeaders: readonly ResponseHeaders[];
   readonly log: readonly Log[];
 }
@@ -81,14 +92,16 @@ export function sortPolicies(policies: readonly Policy[]): Policy[] {
 
 export function compileChain(policies: readonly Policy[], api: RuntimeApi, operation: RuntimeOperation): CompiledChain {
   const access: Access[] = [];
+  const upstreamRequest: UpstreamRequest[] = [];
   const responseHeaders: ResponseHeaders[] = [];
   const log: Log[] = [];
   for (const policy of policies) {
     const hooks = policy.create(api, operation);
     if (!hooks) continue;
     if (hooks.access) access.push(hooks.access.bind(hooks));
+    if (hooks.upstreamRequest) upstreamRequest.push(hooks.upstreamRequest.bind(hooks));
     if (hooks.responseHeaders) responseHeaders.push(hooks.responseHeaders.bind(hooks));
     if (hooks.log) log.push(hooks.log.bind(hooks));
   }
-  return { access, responseHeaders, log };
+  return { access, upstreamRequest, responseHeaders, log };
 }

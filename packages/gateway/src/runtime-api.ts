@@ -22,6 +22,12 @@ export interface RuntimeApi {
   readonly securitySchemes?: readonly string[];
   /** The header an API key comes in (WSO2's `apiKeyHeader`, default `apikey`). */
   readonly apiKeyHeader?: string;
+  /** Publisher's maximum backend throughput, calls per second per endpoint type (WSO2's `maxTps`). */
+  readonly maxTps?: { readonly production?: number; readonly sandbox?: number };
+  /** The API's scopes and the roles bound to each (basic-auth callers are checked by role). */
+  readonly scopes?: readonly { readonly name: string; readonly roles: readonly string[] }[];
+  /** API-level mediation policies (WSO2 4.3's `apiPolicies`), applied before each operation's own. */
+  readonly policies?: OperationPolicies;
 }
 
 export interface RuntimeOperation {
@@ -33,6 +39,22 @@ export interface RuntimeOperation {
   readonly authType: string;
   readonly scopes: readonly string[];
   readonly throttlingPolicy?: string;
+  /** WSO2's `operationPolicies`: mediation on the request, the response and the fault flows. */
+  readonly policies?: OperationPolicies;
+}
+
+/** One of WSO2's operation policies (`addHeader`, `removeHeader`, ...), as the Publisher stores it. */
+export interface OperationPolicy {
+  readonly policyName: string;
+  readonly policyVersion?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/** WSO2's `APIOperationPolicies`: the policies of each flow, in the order they run. */
+export interface OperationPolicies {
+  readonly request?: readonly OperationPolicy[];
+  readonly response?: readonly OperationPolicy[];
+  readonly fault?: readonly OperationPolicy[];
 }
 
 export interface EndpointGroup {

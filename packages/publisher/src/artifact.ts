@@ -34,7 +34,8 @@ export interface RuntimeArtifact {
   isDefaultVersion: boolean;
   lifeCycleStatus: string;
   transport: string[];
-  operations: { target: string; verb: string; authType: string; throttlingPolicy: string; scopes: string[] }[];
+  /** `operationPolicies` only on operations that have some (WSO2's addHeader, removeHeader, ...). */
+  operations: { target: string; verb: string; authType: string; throttlingPolicy: string; scopes: string[]; operationPolicies?: OperationPolicies }[];
   scopes: { name: string; roles: string[] }[];
   endpoints: { type: string; algorithm: string | null; production: EndpointGroup | null; sandbox: EndpointGroup | null };
   /** Sealed JSON of WSO2's `endpoint_security` ({ production, sandbox }), or null. */
@@ -46,6 +47,30 @@ export interface RuntimeArtifact {
   authorizationHeader: string;
   apiKeyHeader: string;
   maxTps: { production?: number; sandbox?: number } | null;
+}
+
+/** WSO2's `APIOperationPolicies`, as the gateway applies them (it refuses the names it does not know). */
+export interface OperationPolicies {
+  request: OperationPolicy[];
+  response: OperationPolicy[];
+  fault: OperationPolicy[];
+}
+
+export interface OperationPolicy {
+  policyName: string;
+  policyVersion: string;
+  parameters: Record<string, unknown>;
+}
+
+function policiesOf(value: unknown): OperationPolicies | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const flow = (list: unknown): OperationPolicy[] =>
+    (Array.isArray(list) ? (list as Record<string, unknown>[]) : [])
+      .filter((p) => typeof p?.policyName === 'string')
+      .map((p) => ({ policyName: p.policyName as string, policyVersion: typeof p.policyVersion === 'string' ? p.policyVersion : 'v1', parameters: (p.parameters as Record<string, unknown> | undefined) ?? {} }));
+  const out = { request: flow(v.request), response: flow(v.response), fault: flow(v.fault) };
+  return out.request.length + out.response.length + out.fault.length > 0 ? out : undefined;
 }
 
 type Ep = { url?: unknown; config?: { actionDuration?: unknown } } | null | undefined;
@@ -68,6 +93,9 @@ function group(ec: Record<string, unknown>, stage: 'production' | 'sandbox'): En
   return { urls, failovers: urlsOf(ec[`${stage}_failovers`]), timeoutMs: timeoutOf(primary) };
 }
 
+// Only operations with policies carry the key, so other artifacts (and their checksums) stay as they were.
+const withPolicies = (p: OperationPolicies | undefined): { operationPolicies?: OperationPolicies } => (p ? { operationPolicies: p } : {});
+
 /** Compiles the artifact of a revision from its API snapshot. */
 export function compileArtifact(api: ApiRecord, revision: { id: string; number: number }): { artifact: RuntimeArtifact; json: string; checksum: string } {
   const b = api.body;
@@ -78,6 +106,7 @@ export function compileArtifact(api: ApiRecord, revision: { id: string; number: 
     authType: typeof o.authType === 'string' ? o.authType : 'Application & Application User',
     throttlingPolicy: typeof o.throttlingPolicy === 'string' ? o.throttlingPolicy : 'Unlimited',
     scopes: Array.isArray(o.scopes) ? (o.scopes as string[]) : [],
+    ...withPolicies(policiesOf(o.operationPolicies)),
   }));
   const scopes = ((b.scopes as { scope?: { name?: string; bindings?: string[] } }[] | undefined) ?? [])
     .filter((s) => typeof s?.scope?.name === 'string')

@@ -18,23 +18,38 @@ export interface Listener {
   readonly port: number;
 }
 
+/** Bounds on what a client may send, and how slowly (slow-loris and oversized requests). */
+export interface ListenerLimits {
+  /** From a request's first byte to the end of its headers; past it, 408 and the connection closed. */
+  readonly headersTimeoutMs: number;
+  /** For the whole request, body included; at least `headersTimeoutMs`. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Request line and headers; larger answers 431. */
+  readonly maxHeaderBytes: number;
+}
+
 /**
  * Node's defaults are too loose for a server on the internet (headers 60 s, request 300 s):
  * these bound slow clients while leaving room for large uploads.
  */
-function harden(server: Server): Server {
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 120_000;
-  server.keepAliveTimeout = 5_000;
-  server.maxHeadersCount = 200;
-  return server;
-}
+export const defaultListenerLimits: ListenerLimits = Object.freeze({ headersTimeoutMs: 15_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384 });
 
-export function createListenerServer(spec: ListenSpec, handler: RequestHandler): Server {
+export function createListenerServer(spec: ListenSpec, handler: RequestHandler, limits: ListenerLimits = defaultListenerLimits): Server {
+  // Node checks the two timeouts on a timer (30 s by default), so a 15 s limit could let a slow
+  // client hold a connection for 45 s: check at half the shorter one (at most every 5 s).
+  const options = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(Math.min(limits.headersTimeoutMs || Infinity, limits.requestTimeoutMs || Infinity) / 2))),
+  };
   const server = spec.tls
-    ? createHttpsServer({ cert: spec.tls.cert, key: spec.tls.key, minVersion: 'TLSv1.2' }, handler)
-    : createHttpServer(handler);
-  return harden(server as Server);
+    ? createHttpsServer({ ...options, cert: spec.tls.cert, key: spec.tls.key, minVersion: 'TLSv1.2' }, handler)
+    : createHttpServer(options, handler);
+  server.maxHeadersCount = 200;
+  return server as Server;
 }
 
 export function listen(server: Server, spec: ListenSpec): Promise<Listener> {

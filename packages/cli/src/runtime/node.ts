@@ -58,6 +58,8 @@ export interface StartNodeOptions {
   readonly startedAt?: number;
   /** Collect start-up garbage and shrink V8's young generation once started (runtime `releaseStartupMemory`); default true. */
   readonly releaseMemory?: boolean;
+  /** This process's node id, in place of `node.id` (gateway workers: `<node>-w<n>`). */
+  readonly nodeId?: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function startNode(config: GatehouseConfig, options: StartNodeOptio
   const startedAt = options.startedAt ?? performance.timeOrigin;
   const cwd = options.cwd ?? process.cwd();
   const profile = config.profile;
-  const nodeId = config.node.id || `${hostname()}-${process.pid}`;
+  const nodeId = options.nodeId ?? (config.node.id || `${hostname()}-${process.pid}`);
   const logger = createLogger({ level: config.log.level, nodeId, profile });
   const metrics = createMetrics({ node: nodeId, profile });
   const gauges = componentGauges(metrics);

@@ -10,8 +10,10 @@ import { createAuthenticationPolicy } from './authentication.ts';
 import { createBackendJwtPolicy, type BackendJwtOptions, type BackendJwtSigner } from './backend-jwt.ts';
 import { createBlockingPolicy } from './blocking.ts';
 import { corsPolicy } from './cors.ts';
+import { createHeadersPolicy } from './headers.ts';
 import { createThrottlingPolicy } from './throttling.ts';
 import type { RateCounter } from '../throttle/counter.ts';
+import type { Logger } from '@gatehouse/runtime';
 
 /** Every policy of the chain, in the order they run (ARCHITECTURE.md, "A call through the Gateway"). */
 export function defaultPolicies(deps: {
@@ -25,6 +27,8 @@ export function defaultPolicies(deps: {
   trustForwardedFor?: boolean;
   /** WSO2's backend JWT; absent: the policy gives no hooks. */
   backendJwt?: { signer: BackendJwtSigner; options: BackendJwtOptions };
+  /** Where deploy-time problems go (an operation's policies that cannot be applied). */
+  logger?: Logger;
 }): readonly Policy[] {
   return Object.freeze(
     sortPolicies([
@@ -33,6 +37,7 @@ export function defaultPolicies(deps: {
       createAuthenticationPolicy(deps),
       createBlockingPolicy(deps),
       createThrottlingPolicy(deps),
+      createHeadersPolicy(deps),
       createBackendJwtPolicy({ data: deps.data, ...deps.backendJwt }),
       createAnalyticsPolicy(deps),
     ]),

@@ -14,7 +14,7 @@ import { sortPolicies, type Policy } from '../policy.ts';
 it('runs the policies in the documented order (ARCHITECTURE.md), with unique priorities', () => {
   assert.deepEqual(
     defaultPolicies({ verifier: new TokenVerifier(), data: new GatewayData(), collector, counter: new LocalRateCounter(), metrics: undefined, gatewayId: 'gw' }).map((p) => p.name),
-    ['cors', 'api-state', 'authentication', 'blocking', 'throttling', 'backend-jwt', 'analytics'],
+    ['cors', 'api-state', 'authentication', 'blocking', 'throttling', 'headers', 'backend-jwt', 'analytics'],
   );
 });
 

@@ -1,0 +1,164 @@
+/**
+ * Gateway start-up with 10,000 APIs deployed: `gatehouse start --profile gateway` from exec until
+ * the last API answers through it, in front of a fake internal data API (in this process) that
+ * serves the 10,000 runtime artifacts, and a backend answering 200.
+ *
+ *   1. baseline: one API, pulled from the control plane;
+ *   2. cold: 10,000 APIs pulled from the control plane, on a fresh data directory (then saved as
+ *      the local snapshot);
+ *   3. snapshot: the same data directory with the control plane down: the 10,000 APIs come from
+ *      the local store.
+ *
+ * Prints the median (and range) of each, the process's own `startupMs`, and its resident memory.
+ *
+ *   node_modules/.bin/node bench/gateway-startup.ts [runs=3] [apis=10000]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePorts, httpCall } from '@gatehouse/testing';
+
+const runs = Number(process.argv[2] ?? 3);
+const count = Number(process.argv[3] ?? 10_000);
+const bin = new URL('../packages/cli/src/bin.ts', import.meta.url).pathname;
+const [cpPort, backendPort, gwHttp, gwHttps] = await freePorts(4);
+const backend = `http://127.0.0.1:${backendPort}`;
+
+function artifacts(n: number): unknown[] {
+  return Array.from({ length: n }, (_, i) => ({
+    schemaVersion: 1,
+    apiId: `api-${i}`,
+    revisionId: `rev-${i}`,
+    name: `Api${i}`,
+    context: `/api${i}`,
+    version: 'v1',
+    isDefaultVersion: i % 2 === 0,
+    lifeCycleStatus: 'PUBLISHED',
+    operations: [
+      { target: '/items', verb: 'GET', authType: 'None', throttlingPolicy: 'Unlimited', scopes: [] },
+      { target: '/items', verb: 'POST', authType: 'Application & Application User', throttlingPolicy: 'Unlimited', scopes: [] },
+      {
+        target: '/items/{id}',
+        verb: 'GET',
+        authType: 'Application & Application User',
+        throttlingPolicy: 'Unlimited',
+        scopes: [],
+        // One API in ten has header policies, to count their compilation.
+        ...(i % 10 === 0 ? { operationPolicies: { request: [{ policyName: 'addHeader', policyVersion: 'v1', parameters: { headerName: 'X-Api', headerValue: `api-${i}` } }], response: [], fault: [] } } : {}),
+      },
+    ],
+    endpoints: { type: 'http', production: { urls: [`${backend}/v${i}`], failovers: [], timeoutMs: null }, sandbox: null },
+    cors: null,
+    apiThrottlingPolicy: null,
+    securitySchemes: ['oauth2'],
+    apiKeyHeader: 'apikey',
+    environment: 'Default',
+    vhost: 'localhost',
+    checksum: `c${i}`,
+  }));
+}
+
+/** The internal data API a gateway pulls at start (token, artifacts, empty lists for the rest). */
+function startControlPlane(apis: number): Promise<Server> {
+  const list = JSON.stringify({ count: apis, list: artifacts(apis) });
+  const empty = JSON.stringify({ count: 0, list: [] });
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    res.setHeader('content-type', 'application/json');
+    req.resume();
+    if (path === '/oauth2/token') return res.end(JSON.stringify({ access_token: 'bench', token_type: 'Bearer', expires_in: 3600 }));
+    if (path === '/internal/data/v1/runtime-artifacts') return res.end(list);
+    res.end(empty);
+  });
+  return new Promise((resolve) => server.listen({ host: '127.0.0.1', port: cpPort }, () => resolve(server)));
+}
+
+const close = (s: Server | undefined) => new Promise<void>((resolve) => (s ? (s.closeAllConnections(), s.close(() => resolve())) : resolve()));
+
+function rssMB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+/** Exec to the last API answering 200; the process's own startupMs; RSS once it answers. */
+async function timeStart(dataDir: string, lastApi: number): Promise<{ ms: number; startupMs: number; rss: number }> {
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      bin, 'start', '--profile', 'gateway',
+      '--control-plane', `http://127.0.0.1:${cpPort}`,
+      '--control_plane.client_id', 'bench', '--control_plane.client_secret', 'bench',
+      '--gateway.http_port', String(gwHttp), '--gateway.https_port', String(gwHttps),
+      '--gateway.throttling', 'local',
+      '--data-dir', dataDir, '--log.level', 'info',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'], env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_'))) },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  try {
+    const url = `http://127.0.0.1:${gwHttp}/api${lastApi}/v1/items`;
+    for (;;) {
+      const res = await httpCall(url, { timeoutMs: 2_000 }).catch(() => undefined);
+      if (res?.status === 200) break;
+      if (performance.now() - t0 > 120_000) throw new Error(`not serving ${url} after 120 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const ms = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 200)); // let it finish its start (banner, start-up GC)
+    const startupMs = Number(/"startupMs":(\d+)/.exec(out)?.[1] ?? NaN);
+    return { ms, startupMs, rss: rssMB(child.pid as number) };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+
+const backendServer = createServer((_req, res) => res.end('ok'));
+await new Promise<void>((resolve) => backendServer.listen({ host: '127.0.0.1', port: backendPort }, resolve));
+const results: [string, { ms: number; startupMs: number; rss: number }[]][] = [];
+try {
+  for (const [label, apis] of [['1 API, pulled from the control plane', 1], [`${count} APIs, pulled (cold data dir)`, count]] as const) {
+    const cp = await startControlPlane(apis);
+    const rows: { ms: number; startupMs: number; rss: number }[] = [];
+    for (let r = 0; r < runs; r++) {
+      const dir = await mkdtemp(join(tmpdir(), 'gh-bench-gws-'));
+      try {
+        rows.push(await timeStart(dir, apis - 1));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    await close(cp);
+    results.push([label, rows]);
+  }
+  // The snapshot: one pull to fill the local store, then starts with the control plane down.
+  const dir = await mkdtemp(join(tmpdir(), 'gh-bench-gws-'));
+  try {
+    const cp = await startControlPlane(count);
+    await timeStart(dir, count - 1);
+    await close(cp);
+    const rows: { ms: number; startupMs: number; rss: number }[] = [];
+    for (let r = 0; r < runs; r++) rows.push(await timeStart(dir, count - 1));
+    results.push([`${count} APIs from the local snapshot, control plane down`, rows]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+} finally {
+  await close(backendServer);
+}
+
+console.log(`gateway start-up, median of ${runs} (range), node ${process.version}, ${new Date().toISOString()}`);
+console.log('case                                                    exec to last API 200   startupMs (log)   RSS MB');
+for (const [label, rows] of results) {
+  const ms = rows.map((r) => r.ms);
+  console.log(
+    `${label.padEnd(55)} ${`${median(ms).toFixed(0)} ms (${range(ms)})`.padStart(20)}   ${median(rows.map((r) => r.startupMs)).toFixed(0).padStart(12)} ms   ${median(rows.map((r) => r.rss)).toFixed(0).padStart(6)}`,
+  );
+}

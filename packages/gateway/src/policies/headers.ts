@@ -1,0 +1,178 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Logger } from '@gatehouse/runtime';
+import { fault, FaultCodes, type LocalReply } from '../faults.ts';
+import type { Policy } from '../policy.ts';
+import type { OperationPolicies, OperationPolicy, RuntimeApi, RuntimeOperation } from '../runtime-api.ts';
+
+/** One header edit, compiled at deploy time: `name` lower case, `as` as the provider wrote it. */
+export interface HeaderAction {
+  readonly op: 'set' | 'remove';
+  readonly name: string;
+  readonly as: string;
+  readonly value: string;
+}
+
+/** The header edits of one route, per WSO2 flow. */
+export interface HeaderActions {
+  readonly request: readonly HeaderAction[];
+  readonly response: readonly HeaderAction[];
+  readonly fault: readonly HeaderAction[];
+}
+
+// RFC 9110 §5.1 field-name (a token) and §5.5 field-value (no CR, LF or NUL: a header can never
+// be split into two, nor a request smuggled through a value).
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const MAX_NAME = 256;
+const MAX_VALUE = 8192;
+// Hop-by-hop fields (RFC 9110 §7.6.1), Host (the backend gets its own) and the framing fields:
+// the gateway sets these itself, a policy may neither set nor remove them.
+const MANAGED: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-authorization', 'proxy-authenticate', 'host', 'content-length',
+]);
+/** The faults of the call to the backend: WSO2 runs the API's fault flow on these, not on denials. */
+const UPSTREAM_FAULTS: ReadonlySet<number> = new Set([FaultCodes.BackendUnavailable, FaultCodes.BackendTimeout, FaultCodes.EndpointSuspended]);
+
+/** The WSO2 4.2 operation policies this gateway applies, by `name:version`. */
+export const SUPPORTED_OPERATION_POLICIES: ReadonlySet<string> = new Set(['addHeader:v1', 'removeHeader:v1']);
+
+const policyItem = {
+  type: 'object',
+  required: ['policyName'],
+  properties: { policyName: { enum: ['addHeader', 'removeHeader'] }, policyVersion: { const: 'v1' }, parameters: { type: 'object' } },
+  oneOf: [
+    { properties: { policyName: { const: 'addHeader' }, parameters: { required: ['headerName', 'headerValue'], properties: { headerName: { type: 'string', pattern: FIELD_NAME.source, maxLength: MAX_NAME }, headerValue: { type: 'string', pattern: FIELD_VALUE.source, maxLength: MAX_VALUE } } } } },
+    { properties: { policyName: { const: 'removeHeader' }, parameters: { required: ['headerName'], properties: { headerName: { type: 'string', pattern: FIELD_NAME.source, maxLength: MAX_NAME } } } } },
+  ],
+} as const;
+
+/** WSO2's `operationPolicies` (and 4.3's `apiPolicies`) as far as this policy reads them. */
+export const headerPoliciesConfigSchema = {
+  type: 'object',
+  properties: { request: { type: 'array', items: policyItem }, response: { type: 'array', items: policyItem }, fault: { type: 'array', items: policyItem } },
+} as const;
+
+function compileOne(p: OperationPolicy, where: string, problems: string[]): HeaderAction | undefined {
+  const version = p.policyVersion ?? 'v1';
+  const label = `${where} ${p.policyName}:${version}`;
+  if (!SUPPORTED_OPERATION_POLICIES.has(`${p.policyName}:${version}`)) {
+    problems.push(`${label} is not an operation policy this gateway applies (${[...SUPPORTED_OPERATION_POLICIES].join(', ')})`);
+    return undefined;
+  }
+  const params = p.parameters ?? {};
+  const name = params.headerName;
+  const before = problems.length;
+  if (typeof name !== 'string' || !FIELD_NAME.test(name) || name.length > MAX_NAME) problems.push(`${label}: headerName must be a header name (RFC 9110 token, at most ${MAX_NAME} characters)`);
+  else if (MANAGED.has(name.toLowerCase())) problems.push(`${label}: ${name} is managed by the gateway (hop-by-hop, Host or framing) and cannot be changed by a policy`);
+  if (p.policyName === 'removeHeader') return problems.length > before ? undefined : { op: 'remove', name: (name as string).toLowerCase(), as: name as string, value: '' };
+  const value = params.headerValue;
+  if (typeof value !== 'string' || !FIELD_VALUE.test(value) || value.length > MAX_VALUE) problems.push(`${label}: headerValue must be a string of at most ${MAX_VALUE} characters without CR, LF or other control characters`);
+  return problems.length > before ? undefined : { op: 'set', name: (name as string).toLowerCase(), as: name as string, value: value as string };
+}
+
+function compileFlow(sources: readonly (OperationPolicies | undefined)[], flow: keyof OperationPolicies, where: readonly string[], problems: string[]): HeaderAction[] {
+  const out: HeaderAction[] = [];
+  sources.forEach((s, i) => {
+    const list = s?.[flow];
+    if (list === undefined) return;
+    if (!Array.isArray(list)) {
+      problems.push(`${where[i]} ${flow} policies must be a list`);
+      return;
+    }
+    list.forEach((p: OperationPolicy, k: number) => {
+      if (typeof p?.policyName !== 'string') {
+        problems.push(`${where[i]} ${flow}[${k}] has no policyName`);
+        return;
+      }
+      const action = compileOne(p, `${where[i]} ${flow}[${k}]`, problems);
+      if (action) out.push(action);
+    });
+  });
+  return out;
+}
+
+/**
+ * Compiles the header policies of one route: the API's own (WSO2 4.3 `apiPolicies`) then the
+ * operation's, per flow. Every problem is listed; with any, nothing is applied.
+ */
+export function compileHeaderActions(api: RuntimeApi, operation: RuntimeOperation): { actions: HeaderActions; problems: string[] } {
+  const problems: string[] = [];
+  const sources = [api.policies, operation.policies];
+  const where = ['API', `${operation.verb} ${operation.target}`];
+  const actions = {
+    request: compileFlow(sources, 'request', where, problems),
+    response: compileFlow(sources, 'response', where, problems),
+    fault: compileFlow(sources, 'fault', where, problems),
+  };
+  return { actions, problems };
+}
+
+/** Applies the edits to a flat `[name, value, ...]` list, in place. */
+export function editHeaderList(actions: readonly HeaderAction[], headers: string[]): void {
+  for (const a of actions) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      const n = headers[i];
+      if (n.length === a.name.length && n.toLowerCase() === a.name) headers.splice(i, 2);
+    }
+    if (a.op === 'set') headers.push(a.as, a.value);
+  }
+}
+
+/** Applies the edits to response headers (lower-case keys, as Node and undici give them). */
+export function editHeaderObject(actions: readonly HeaderAction[], headers: OutgoingHttpHeaders): void {
+  for (const a of actions) {
+    if (a.op === 'set') headers[a.name] = a.value;
+    else delete headers[a.name];
+  }
+}
+
+// Gatehouse's own code: the API's configuration, not the request, is at fault.
+const cannotMediate: LocalReply = fault(500, FaultCodes.MediationFailure, 'Internal Server Error', 'the gateway cannot apply the mediation policies of this operation');
+
+/**
+ * WSO2's `addHeader` and `removeHeader` operation policies (request, response and fault flows),
+ * compiled per route at deploy time. `addHeader` sets: it replaces any header of that name.
+ * Request edits run on the headers going to the backend (after authentication dropped the
+ * client's credentials, so a policy may add a backend credential); response edits on the
+ * backend's answer; fault edits on the gateway's answer when the backend could not be used
+ * (101503, 101504, 303001). An operation whose policies cannot all be applied (an unknown policy,
+ * an invalid or gateway-managed header) answers 500 without calling the backend, rather than run
+ * half its mediation; the reason goes to the log, never to the client.
+ *
+ * @example
+ * ```ts
+ * // the Publisher's operation, as WSO2 4.2 stores it
+ * { target: '/pets', verb: 'GET', operationPolicies: { request: [
+ *   { policyName: 'addHeader', policyVersion: 'v1', parameters: { headerName: 'X-Tenant', headerValue: 'acme' } },
+ * ], response: [{ policyName: 'removeHeader', parameters: { headerName: 'Server' } }], fault: [] } }
+ * ```
+ */
+export function createHeadersPolicy(deps: { logger?: Logger } = {}): Policy {
+  return {
+    name: 'headers',
+    priority: 1450,
+    configSchema: headerPoliciesConfigSchema,
+    create(api, operation) {
+      if (api.policies === undefined && operation.policies === undefined) return undefined;
+      const { actions, problems } = compileHeaderActions(api, operation);
+      if (problems.length > 0) {
+        deps.logger?.warn({ api: `${api.name}:${api.version}`, operation: `${operation.verb} ${operation.target}`, problems }, 'operation policies cannot be applied: the operation answers 500');
+        return { access: () => cannotMediate };
+      }
+      const { request, response, fault: onFault } = actions;
+      if (request.length === 0 && response.length === 0 && onFault.length === 0) return undefined;
+      return {
+        upstreamRequest: request.length > 0 ? (_ctx, headers) => editHeaderList(request, headers) : undefined,
+        responseHeaders:
+          response.length > 0 || onFault.length > 0
+            ? (ctx, headers) => {
+                const reply = ctx.reply;
+                if (reply === undefined) editHeaderObject(response, headers);
+                else if (UPSTREAM_FAULTS.has(reply.code)) editHeaderObject(onFault, headers);
+              }
+            : undefined,
+      };
+    },
+  };
+}
