@@ -33,6 +33,18 @@ async function main(argv: string[]): Promise<number> {
     const { runLbConfig } = await import('./lb-config/command.ts');
     return runLbConfig(rest, io);
   }
+  if (command === 'dev') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(helpText);
+      return 0;
+    }
+    if (rest[0] !== 'cluster') {
+      io.err(`unknown command "dev ${rest[0] ?? ''}": did you mean "dev cluster"?`);
+      return 2;
+    }
+    const { runDevCluster } = await import('./commands/cluster.ts');
+    return runDevCluster(rest.slice(1), io);
+  }
   const flags = command === 'config' ? rest.slice(1) : rest;
   if (command === 'config' && rest[0] !== 'check') {
     io.err(`unknown command "config ${rest[0] ?? ''}": did you mean "config check"?`);

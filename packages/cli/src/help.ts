@@ -8,6 +8,11 @@ Usage:
   gatehouse lb-config nginx|haproxy --topology <file> [--out <file>]
                                                  render a load balancer config for a distributed
                                                  deployment (see deploy/topology.example.toml)
+  gatehouse dev cluster [--gateways <n>] [--spare-ports] [--keep]
+                                                 a local distributed deployment for development:
+                                                 private PostgreSQL and NATS, 2 control planes,
+                                                 2 gateways, 2 traffic managers, nginx in front
+                                                 (npm run cluster); Ctrl-C stops it
   gatehouse help | --help                        this text
   gatehouse --version                            the version
 

@@ -96,7 +96,7 @@ describe('topology', () => {
 describe('nginx', () => {
   it('renders upstreams, routes, passive checks and idempotent-only retries', () => {
     const conf = renderLbConfig('nginx', loadTopology(topologyFile));
-    assert.match(conf, /upstream control_plane_https \{\n\s+server 127\.0\.0\.1:19443 max_fails=3 fail_timeout=10s;\n\s+server 127\.0\.0\.2:29443 max_fails=3 fail_timeout=10s;\n\s+keepalive 32;/);
+    assert.match(conf, /upstream control_plane_https \{\n\s+server 127\.0\.0\.1:19443 max_fails=3 fail_timeout=2s;\n\s+server 127\.0\.0\.2:29443 max_fails=3 fail_timeout=2s;\n\s+keepalive 32;/);
     assert.match(conf, /upstream control_plane_http \{\n\s+server 127\.0\.0\.1:9763 [^\n]*\n\s+server 127\.0\.0\.2:29763 /);
     assert.match(conf, /upstream gateway_https \{\n\s+server 127\.0\.0\.1:8243 /);
     assert.match(conf, /listen 0\.0\.0\.0:9443 ssl;/);

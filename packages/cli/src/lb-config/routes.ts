@@ -42,9 +42,14 @@ export function ident(profile: UpstreamProfile): string {
 
 /** Health and retry settings shared by both renderers. */
 export const POLICY = {
-  /** Passive (nginx): a replica is out for `failTimeout` after `maxFails` failures within it. */
+  /**
+   * Passive (nginx): a replica is out for `failTimeout` after `maxFails` failures within it. Short,
+   * because nginx has no active check to bring a replica back: a restarted one stays out until it
+   * expires, and a rolling restart that takes the next replica down before that leaves no live
+   * upstream (measured: 10s gave 6 s of 502s restarting two gateways 3 s apart).
+   */
   maxFails: 3,
-  failTimeout: '10s',
+  failTimeout: '2s',
   /** Active (HAProxy): probe every `interval`, out after `fall` failures, back after `rise` successes. */
   interval: '5s',
   fall: 3,

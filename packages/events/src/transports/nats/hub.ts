@@ -26,7 +26,8 @@ const DEFAULT_PREFIX = 'gatehouse';
 const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_MAX_MSGS = 1_000_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-const DEFAULT_RECONNECT_WAIT_MS = 1000;
+// Short: a gateway resynchronises once it is back, and a revocation must reach it within a second.
+const DEFAULT_RECONNECT_WAIT_MS = 250;
 const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 const DEFAULT_PUBLISH_TIMEOUT_MS = 15_000;
 const RPC_QUEUE = 'gatehouse_rpc';

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { api, clientBasicAuth, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import { clusterSkip, describeLoad, startLoad, startLocalCluster, type LocalCluster } from '@gatehouse/testing/cluster';
+import { DP, PUB, appToken, call, callUntil, consumer, createApi, deploy, everyGatewayUntil, provider, revoke, type Consumer, type Provider } from './flow.ts';
+
+// What the gateways and the control plane do when one of their dependencies goes away and comes
+// back: a control-plane replica, PostgreSQL, NATS.
+
+describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, () => {
+  let cluster: LocalCluster;
+  let backend: MockUpstream;
+  let p: Provider;
+  let c: Consumer;
+  let token: string;
+  const ITEMS = '/shop/1.0.0/items';
+  const CATALOG = `${DP}/apis?limit=5`;
+
+  before(async () => {
+    backend = await startMockUpstream('shop-backend');
+    cluster = await startLocalCluster();
+    p = await provider(cluster);
+    const apiId = await createApi(cluster, p, 'Shop', '/shop', backend.url);
+    await deploy(cluster, p, apiId);
+    c = await consumer(cluster, p, 'erin', [apiId], 'Unlimited');
+    token = await appToken(cluster, c);
+    const ready = await everyGatewayUntil(cluster, ITEMS, token, (s) => s === 200);
+    assert.deepEqual(ready.statuses, [200, 200]);
+  }, { timeout: 120_000 });
+  after(async () => {
+    await cluster?.close();
+    await backend?.close();
+  });
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const gatewayLoad = () => startLoad({ url: `${cluster.urls.gatewayHttp}${ITEMS}`, headers: { authorization: `Bearer ${token}` }, concurrency: 3 });
+
+  interface Sample {
+    readonly at: number;
+    readonly status: number;
+    readonly ms: number;
+  }
+
+  /** Calls `url` every `everyMs` until stopped: each answer's status and how long it took (0 = no answer within 10 s). */
+  function sampler(url: string, everyMs = 100): { stop(): Promise<Sample[]> } {
+    const samples: Sample[] = [];
+    const t0 = Date.now();
+    let stopping = false;
+    const loop = (async () => {
+      while (!stopping) {
+        const started = Date.now();
+        let status = 0;
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+          await res.arrayBuffer();
+          status = res.status;
+        } catch {
+          status = 0;
+        }
+        samples.push({ at: started - t0, status, ms: Date.now() - started });
+        await sleep(everyMs);
+      }
+    })();
+    return {
+      async stop() {
+        stopping = true;
+        await loop;
+        return samples;
+      },
+    };
+  }
+
+  const histogram = (samples: readonly Sample[]) => Object.entries(Object.groupBy(samples, (s) => String(s.status))).map(([k, v]) => `${k}:${v?.length}`).join(' ');
+
+  it('a control-plane replica killed: the REST APIs still answer through nginx', { timeout: 90_000 }, async (t) => {
+    const rest = startLoad({ url: `${cluster.urls.controlPlaneHttp}${CATALOG}`, concurrency: 3 });
+    const pub = startLoad({ url: `${cluster.urls.controlPlaneHttp}${PUB}/apis?limit=5`, headers: { authorization: `Bearer ${p.token}` }, concurrency: 1 });
+    await sleep(1000);
+    await cluster.controlPlanes[0].kill();
+    // Writes and tokens while it is down: a POST that could not reach the dead replica goes to the live one.
+    const writes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await api(cluster.urls.controlPlaneHttp, c.token).call('POST', `${DP}/applications`, { name: `while-cp-1-down-${i}`, throttlingPolicy: 'Unlimited' });
+      writes.push(res.status);
+      await res.arrayBuffer();
+    }
+    const freshToken = await appToken(cluster, c);
+    await sleep(1500);
+    const [r, pr] = await Promise.all([rest.stop(), pub.stop()]);
+    t.diagnostic(describeLoad('devportal GET', r));
+    t.diagnostic(describeLoad('publisher GET', pr));
+    t.diagnostic(`cp-1 killed; 5 application creations → ${writes.join(',')}; a token issued meanwhile: ${freshToken ? 'yes' : 'no'}`);
+    assert.equal(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
+    assert.equal(pr.failed, 0, JSON.stringify(pr.failures.slice(0, 5)));
+    assert.deepEqual(writes, [201, 201, 201, 201, 201]);
+    assert.equal((await call(cluster.urls.gatewayHttp, ITEMS, freshToken)).status, 200);
+
+    const t0 = Date.now();
+    await cluster.controlPlanes[0].start();
+    t.diagnostic(`cp-1 restarted in ${Date.now() - t0} ms`);
+  });
+
+  it('PostgreSQL stopped then started: the control plane answers 503 meanwhile and recovers by itself; the gateways serve throughout', { timeout: 90_000 }, async (t) => {
+    const load = gatewayLoad();
+    const direct = cluster.controlPlanes.map((cp) => sampler(`${cp.directUrl}${CATALOG}`));
+    const viaLb = sampler(`${cluster.urls.controlPlaneHttp}${CATALOG}`);
+    await sleep(500);
+    const stopAt = Date.now();
+    await cluster.postgres.stop();
+    const stopMs = Date.now() - stopAt;
+    await sleep(4000);
+    // A token needs the database: refused with 503 at once, not hung (asked of a replica directly:
+    // through nginx, with every replica answering 503, nginx has marked them all failed and says 502).
+    const tokenT0 = Date.now();
+    const tokenRes = await fetch(`${cluster.controlPlanes[1].directUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: clientBasicAuth(c.keys.consumerKey, c.keys.consumerSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+      signal: AbortSignal.timeout(10_000),
+    });
+    const tokenDuringOutage = { status: tokenRes.status, ms: Date.now() - tokenT0, body: await tokenRes.text() };
+    const ready = await Promise.all(cluster.controlPlanes.map((cp) => fetch(`${cp.directUrl}/health/ready`).then((r) => r.status)));
+    const startAt = Date.now();
+    await cluster.postgres.start();
+    const back = Date.now();
+    const recovered = await callUntil(cluster.urls.controlPlaneHttp, CATALOG, '', (s) => s === 200, 30_000);
+    const recoveredMs = Date.now() - back;
+    // Every replica on its own, then nginx's fail_timeout so it takes them all back.
+    const replicas = await Promise.all(cluster.controlPlanes.map((cp) => callUntil(cp.directUrl, CATALOG, '', (s) => s === 200, 30_000)));
+    await sleep((await cluster.nginx.failTimeoutMs()) + 300);
+    const [g, lb, ...cps] = await Promise.all([load.stop(), viaLb.stop(), ...direct.map((d) => d.stop())]);
+    t.diagnostic(describeLoad('gateway GET', g));
+    t.diagnostic(`PostgreSQL stopped in ${stopMs} ms, down ${startAt - stopAt} ms; control plane through nginx [${histogram(lb)}], slowest ${Math.max(...lb.map((s) => s.ms))} ms; directly ${cps.map((s, i) => `cp-${i + 1} [${histogram(s)}] slowest ${Math.max(...s.map((x) => x.ms))} ms`).join(', ')}`);
+    t.diagnostic(`token during the outage: ${tokenDuringOutage.status} in ${tokenDuringOutage.ms} ms; /health/ready during the outage: ${ready.join(',')}; catalogue 200 again through nginx ${recoveredMs} ms after PostgreSQL accepted connections, from each replica after ${replicas.map((r) => r.elapsedMs).join(' and ')} ms`);
+    assert.equal(g.failed, 0, `the gateways serve throughout: ${JSON.stringify(g.failures.slice(0, 5))}`);
+    for (const samples of cps) {
+      const statuses = new Set(samples.map((s) => s.status));
+      assert.ok([...statuses].every((s) => s === 200 || s === 503), `only 200 and 503 from a control plane: ${histogram(samples)}`);
+      assert.ok(statuses.has(503), 'a control plane answered 503 while the database was down');
+      assert.ok(samples.every((s) => s.ms < 6000), 'no call hung');
+    }
+    // Through nginx: 503 while a replica is still in its pool, 502 once it has marked them all failed.
+    assert.ok(lb.every((s) => [200, 502, 503].includes(s.status) && s.ms < 6000), `through nginx every call was answered: ${histogram(lb)}`);
+    assert.equal(tokenDuringOutage.status, 503, tokenDuringOutage.body);
+    assert.deepEqual(ready, [503, 503]);
+    assert.equal(recovered.status, 200, recovered.body);
+    assert.deepEqual(replicas.map((r) => r.status), [200, 200]);
+    assert.ok(cluster.controlPlanes.every((cp) => cp.running), 'no control plane exited');
+  });
+
+  it('NATS stopped then started: the gateways serve throughout, then catch up on a deployment, a subscription and a revocation made meanwhile', { timeout: 90_000 }, async (t) => {
+    // Ready before the outage: an API with a revision (deployed during it), a second token (revoked during it).
+    const lateApi = await createApi(cluster, p, 'Outage', '/outage', backend.url);
+    const revision = await api(cluster.urls.controlPlaneHttp, p.token).json<{ id: string }>('POST', `${PUB}/apis/${lateApi}/revisions`, { description: 'during the outage' }, 201);
+    await api(cluster.urls.controlPlaneHttp, p.token).json('POST', `${PUB}/apis/change-lifecycle?apiId=${lateApi}&action=Publish`, undefined, 200);
+    const doomed = await appToken(cluster, c);
+    assert.deepEqual((await everyGatewayUntil(cluster, ITEMS, doomed, (s) => s === 200)).statuses, [200, 200]);
+
+    const load = gatewayLoad();
+    await sleep(500);
+    await cluster.nats.stop();
+    const downAt = Date.now();
+    // The control plane stores each change first, then publishes its event, which waits for NATS.
+    const changes = Promise.all([
+      api(cluster.urls.controlPlaneHttp, p.token).call('POST', `${PUB}/apis/${lateApi}/deploy-revision?revisionId=${revision.id}`, [{ name: 'Default', vhost: 'localhost', displayOnDevportal: true }]),
+      api(cluster.urls.controlPlaneHttp, c.token).call('POST', `${DP}/subscriptions`, { applicationId: c.applicationId, apiId: lateApi, throttlingPolicy: 'Unlimited' }),
+      revoke(cluster, c, doomed).then(() => 200),
+    ]);
+    await sleep(3000);
+    const stillServing = await everyGatewayUntil(cluster, ITEMS, token, (s) => s === 200, 1000);
+    await cluster.nats.start();
+    const backAt = Date.now();
+    const [revoked, deployed] = await Promise.all([
+      everyGatewayUntil(cluster, ITEMS, doomed, (s) => s === 401, 10_000),
+      everyGatewayUntil(cluster, '/outage/1.0.0/items', token, (s) => s === 200, 10_000),
+    ]);
+    const statuses = (await changes).map((r) => (typeof r === 'number' ? r : r.status));
+    const answeredMs = Date.now() - backAt;
+    await sleep(500);
+    const g = await load.stop();
+    t.diagnostic(describeLoad('gateway GET', g));
+    t.diagnostic(`NATS down ${backAt - downAt} ms; during it both gateways served (${stillServing.statuses.join(',')}); after it returned: revoked token refused by both gateways in ${revoked.elapsedMs} ms, the API deployed and subscribed meanwhile served by both in ${deployed.elapsedMs} ms; the control plane's calls [deploy, subscribe, revoke] answered ${statuses.join(',')} (all within ${answeredMs} ms of NATS returning)`);
+    assert.equal(g.failed, 0, JSON.stringify(g.failures.slice(0, 5)));
+    assert.deepEqual(stillServing.statuses, [200, 200]);
+    assert.deepEqual(revoked.statuses, [401, 401]);
+    assert.ok(revoked.elapsedMs < 1000, `revoked token refused ${revoked.elapsedMs} ms after NATS returned`);
+    assert.deepEqual(deployed.statuses, [200, 200]);
+    assert.deepEqual(statuses.map((s) => (s >= 200 && s < 300 ? 'ok' : s)), ['ok', 'ok', 'ok']);
+  });
+});
