@@ -1,8 +1,9 @@
 /**
  * Traffic Manager benchmark: lease requests per second one replica serves (window state in memory,
- * then in JetStream KV as replicas share it) over NATS, against a baseline of a no-op responder on the same subject and server. The responder
- * runs in a child process; this process sends closed-loop requests from several connections (each
- * case after a warm-up pass of the same length).
+ * then in JetStream KV as replicas share it), and two replicas on one KV bucket, over NATS, against
+ * a baseline of a no-op responder on the same subject and server. Each responder runs in a child
+ * process; this process sends closed-loop requests from several connections (each case after a
+ * warm-up pass of the same length).
  *
  *   node_modules/.bin/node bench/traffic-manager.ts [seconds=5] [connections=4] [inflight=64]
  */
@@ -64,26 +65,28 @@ if (process.argv[2] === '--serve') {
 
   const hubs = await Promise.all(Array.from({ length: connections }, (_, i) => createNatsHub({ servers: [natsUrl()], prefix, source: `bench-gw-${i}` })));
   const results: [string, number][] = [];
-  for (const [mode, label, keys] of [
-    ['noop', 'no-op responder (baseline)', 1000],
-    ['tm', 'Traffic Manager, 1000 keys', 1000],
-    ['tm', 'Traffic Manager, 1 hot key', 1],
-    ['tm-kv', 'TM on JetStream KV, 1000 keys', 1000],
-    ['tm-kv', 'TM on JetStream KV, 1 hot key', 1],
+  for (const [mode, label, keys, replicas] of [
+    ['noop', 'no-op responder (baseline)', 1000, 1],
+    ['tm', 'Traffic Manager, 1000 keys', 1000, 1],
+    ['tm', 'Traffic Manager, 1 hot key', 1, 1],
+    ['tm-kv', 'TM on JetStream KV, 1000 keys', 1000, 1],
+    ['tm-kv', 'TM on JetStream KV, 1 hot key', 1, 1],
+    ['tm-kv', '2 TMs on one KV, 1000 keys', 1000, 2],
+    ['tm-kv', '2 TMs on one KV, 1 hot key', 1, 2],
   ] as const) {
-    const stop = await serve(mode);
+    const stops = await Promise.all(Array.from({ length: replicas }, () => serve(mode)));
     await load(hubs, keys); // warm-up: JIT, connections, the responder subscription
     results.push([label, await load(hubs, keys)]);
-    stop();
+    for (const stop of stops) stop();
     await new Promise((r) => setTimeout(r, 300));
   }
   await Promise.all(hubs.map((h) => h.close()));
   const nc = await connect({ servers: [natsUrl()] });
   const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix.toUpperCase()}_`) || name === `KV_${prefix}_kv`) await jsm.streams.delete(name);
+  for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix.toUpperCase()}_`) || name.startsWith(`KV_${prefix}_kv`)) await jsm.streams.delete(name);
   await nc.close();
 
   const base = results[0]![1];
   process.stdout.write(`lease requests/s over NATS (${connections} connections x ${inflight} in flight, ${seconds} s each, ${natsUrl()}):\n`);
-  for (const [label, rps] of results) process.stdout.write(`  ${label.padEnd(30)} ${Math.round(rps).toString().padStart(8)}  ${((rps / base) * 100).toFixed(0)}% of baseline\n`);
+  for (const [label, rps] of results) process.stdout.write(`  ${label.padEnd(32)} ${Math.round(rps).toString().padStart(8)}  ${((rps / base) * 100).toFixed(0)}% of baseline\n`);
 }

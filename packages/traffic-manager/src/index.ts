@@ -1,11 +1,11 @@
 export { createTrafficManager } from './traffic-manager.ts';
 export type { TrafficManager, TrafficManagerDeps } from './traffic-manager.ts';
-export { LeaseSubject } from './protocol.ts';
-export type { LeaseReply, LeaseRequest } from './protocol.ts';
+export { LeaseSubject, ThrottleDecisionType } from './protocol.ts';
+export type { LeaseReply, LeaseRequest, ThrottleDecision } from './protocol.ts';
 export { applyLease } from './lease.ts';
 export type { LeaseArithmetic, WindowState } from './lease.ts';
 export { LeaseService } from './leases.ts';
 export { MemoryWindowStore } from './store.ts';
 export type { VersionedState, WindowStore } from './store.ts';
-export type { KvWindowStore, KvWindowStoreOptions } from './kv-store.ts';
+export type { KvTier, KvWindowStore, KvWindowStoreOptions } from './kv-store.ts';
 export { openKvWindowStore } from './store.ts';

@@ -13,7 +13,31 @@ export interface KvWindowStoreOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  /**
+   * Buckets by window length, each with its own TTL (JetStream `max_age`), so old windows expire
+   * without a delete per key: windows up to `maxWindowMs` go to the first tier that fits. The
+   * first tier is `bucket`, the others `bucket_<i>`. A `ttlMs` of 0 keeps entries until the key's
+   * next window deletes them. Default: windows up to 1 h live 3 h, up to 1 day live 3 days, longer
+   * ones (months, years) have no TTL.
+   */
+  readonly tiers?: readonly KvTier[];
 }
+
+export interface KvTier {
+  readonly maxWindowMs: number;
+  readonly ttlMs: number;
+}
+
+/**
+ * A window's state must outlive its window by one more (a late report of the last window is
+ * still accounted), so a tier's TTL is at least twice its longest window; three times leaves
+ * room for clock skew between replicas.
+ */
+export const defaultKvTiers: readonly KvTier[] = Object.freeze([
+  { maxWindowMs: 3_600_000, ttlMs: 3 * 3_600_000 },
+  { maxWindowMs: 86_400_000, ttlMs: 3 * 86_400_000 },
+  { maxWindowMs: Number.POSITIVE_INFINITY, ttlMs: 0 },
+]);
 
 /** KV keys are `[-/_=.A-Za-z0-9]+`: throttle keys (`sub|app|api`) are not, their base64url is. */
 const kvKey = (id: string) => Buffer.from(id).toString('base64url');
@@ -25,8 +49,8 @@ function isConflict(err: unknown): boolean {
 /**
  * Window state in NATS JetStream KV, shared by every Traffic Manager replica: a write is a
  * compare-and-set on the key's revision (`create` / `update`), so a limit counts once however many
- * replicas serve it, and losing a replica loses nothing. The bucket keeps one revision per key;
- * a window's key is deleted when the key's next window is created.
+ * replicas serve it, and losing a replica loses nothing. The buckets keep one revision per key and
+ * expire old windows by TTL (see {@link KvWindowStoreOptions.tiers}).
  *
  * @example
  * ```ts
@@ -36,48 +60,69 @@ function isConflict(err: unknown): boolean {
  */
 export class KvWindowStore implements WindowStore {
   readonly #nc: NatsConnection;
-  readonly #kv: KV;
+  readonly #tiers: readonly { readonly tier: KvTier; readonly kv: KV }[];
 
-  private constructor(nc: NatsConnection, kv: KV) {
+  private constructor(nc: NatsConnection, tiers: readonly { tier: KvTier; kv: KV }[]) {
     this.#nc = nc;
-    this.#kv = kv;
+    this.#tiers = tiers;
   }
 
   static async open(o: KvWindowStoreOptions): Promise<KvWindowStore> {
     const nc = await connect({ servers: [...o.servers], user: o.user, pass: o.pass, token: o.token, name: `traffic-manager-kv-${o.bucket}` });
     try {
-      const kv = await new Kvm(nc).create(o.bucket, { history: 1, replicas: o.replicas ?? 1 });
-      return new KvWindowStore(nc, kv);
+      const kvm = new Kvm(nc);
+      const tiers = await Promise.all(
+        (o.tiers ?? defaultKvTiers).map(async (tier, i) => ({
+          tier,
+          kv: await kvm.create(i === 0 ? o.bucket : `${o.bucket}_${i}`, { history: 1, replicas: o.replicas ?? 1, ...(tier.ttlMs > 0 ? { ttl: tier.ttlMs } : {}) }),
+        })),
+      );
+      return new KvWindowStore(nc, tiers);
     } catch (err) {
       await nc.close();
       throw err;
     }
   }
 
-  async get(id: string): Promise<VersionedState | undefined> {
-    const e = await this.#kv.get(kvKey(id));
+  #tier(windowMs: number): { readonly tier: KvTier; readonly kv: KV } {
+    for (const t of this.#tiers) if (windowMs <= t.tier.maxWindowMs) return t;
+    return this.#tiers[this.#tiers.length - 1]!;
+  }
+
+  async get(id: string, windowMs: number): Promise<VersionedState | undefined> {
+    const e = await this.#tier(windowMs).kv.get(kvKey(id));
     return e && e.operation === 'PUT' ? { state: e.json<WindowState>(), revision: e.revision } : undefined;
   }
 
-  async put(id: string, state: WindowState, revision: number, _ttlMs: number): Promise<boolean> {
+  async put(id: string, state: WindowState, revision: number, _ttlMs: number): Promise<number> {
+    const { tier, kv } = this.#tier(state.windowMs);
     const data = JSON.stringify(state);
+    let written: number;
     try {
-      if (revision === 0) await this.#kv.create(kvKey(id), data);
-      else await this.#kv.update(kvKey(id), data, revision);
+      written = revision === 0 ? await kv.create(kvKey(id), data) : await kv.update(kvKey(id), data, revision);
     } catch (err) {
-      if (isConflict(err)) return false;
+      if (isConflict(err)) return 0;
       throw err;
     }
-    if (revision === 0) {
+    // In a bucket without a TTL, a key's new window deletes its last one.
+    if (revision === 0 && tier.ttlMs === 0) {
       const previous = `${id.slice(0, id.lastIndexOf('@'))}@${state.windowStart - state.windowMs}`;
-      void this.#kv.delete(kvKey(previous)).catch(() => undefined);
+      void kv.delete(kvKey(previous)).catch(() => undefined);
     }
-    return true;
+    return written;
   }
 
-  /** Deletes the bucket (tests, decommissioning). */
+  /** Each tier's bucket and its TTL in ms (0: none), as the server reports them. */
+  async buckets(): Promise<{ bucket: string; ttlMs: number }[]> {
+    return Promise.all(this.#tiers.map(async ({ kv }) => {
+      const s = await kv.status();
+      return { bucket: s.bucket, ttlMs: s.ttl };
+    }));
+  }
+
+  /** Deletes the buckets (tests, decommissioning). */
   async destroy(): Promise<void> {
-    await this.#kv.destroy();
+    for (const { kv } of this.#tiers) await kv.destroy();
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,20 @@ function leaseSuite(name: string, newStore: (clock: FakeClock) => Promise<Window
       }
     });
 
+    it('sends a grant whose reply was lost again, once, and only to the run it was granted to', async () => {
+      const tm = await service(new FakeClock(T0));
+      const ask = (granted: number, used: number, session = 's1') => tm.lease({ ...req('a', 10, used), granted, session });
+      assert.equal((await ask(0, 0)).granted, 10); // reply lost: the gateway still thinks it has 0
+      assert.deepEqual(await ask(0, 0), { granted: 10 + 10, windowStart: T0, remaining: 80 }, 'the lost 10 again, plus a new slice');
+      assert.equal((await ask(20, 15)).granted, 10, 'nothing lost any more');
+      // A restarted gateway (new run) that reports less is not sent its previous run's grants.
+      assert.deepEqual(await ask(0, 0, 's2'), { granted: 10, windowStart: T0, remaining: 60 });
+      // A gateway that overdrew (bytes) past what it received gets only the difference.
+      // (b is the second live gateway: slices of floor(remaining / 8))
+      assert.deepEqual(await tm.lease({ ...req('b', 10, 0), granted: 0, session: 'b' }), { granted: 7, windowStart: T0, remaining: 53 });
+      assert.deepEqual(await tm.lease({ ...req('b', 10, 4), granted: 0, session: 'b' }), { granted: 3 + 6, windowStart: T0, remaining: 47 });
+    });
+
     it('rejects malformed requests', async () => {
       const tm = await service(new FakeClock(T0));
       await assert.rejects(tm.lease({ ...req('a', 1, 0), windowStart: T0 + 1 }), RangeError);

@@ -31,6 +31,16 @@ export interface LeaseRequest {
    * was unreachable) is added to the window's count, so the rest of the window is exact.
    */
   readonly used: number;
+  /**
+   * Calls this gateway was granted for the key in this window so far, as it knows from the
+   * replies it got (cumulative, including what the Traffic Manager accounted). When the Traffic
+   * Manager granted more (a reply was lost: a replica died under the request, or the request
+   * timed out and was sent again), the difference is granted again in this reply: quota reaches a
+   * gateway exactly once, and none is stranded.
+   */
+  readonly granted?: number;
+  /** This gateway process's run (random at start): a restarted gateway is not sent again what its previous run was granted. */
+  readonly session?: string;
 }
 
 export interface LeaseReply {
@@ -39,4 +49,28 @@ export interface LeaseReply {
   readonly windowStart: number;
   /** Quota of the window not yet leased to any gateway, after this grant. */
   readonly remaining: number;
+}
+
+/**
+ * The event type of a throttle decision on `Topics.ThrottleData` (WSO2's throttle decision
+ * stream): a key's quota for a window is spent, so every gateway refuses it until `until` without
+ * asking. Published once per key and window, by the replica whose lease spent the last call.
+ *
+ * @example
+ * ```ts
+ * await hub.subscribe<ThrottleDecision>(Topics.ThrottleData, (e) => {
+ *   if (e.type === ThrottleDecisionType) counter.decide(e.payload);
+ * });
+ * ```
+ */
+export const ThrottleDecisionType = 'THROTTLE_DECISION';
+
+export interface ThrottleDecision {
+  readonly key: string;
+  readonly windowStart: number;
+  readonly windowMs: number;
+  /** Epoch ms the window ends: refuse the key until then. */
+  readonly until: number;
+  /** Epoch ms the Traffic Manager saw the limit reached (to measure propagation). */
+  readonly reachedAt: number;
 }

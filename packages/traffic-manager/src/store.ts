@@ -14,14 +14,15 @@ export interface VersionedState {
  *
  * @example
  * ```ts
- * const current = await store.get(id);
- * const ok = await store.put(id, next, current?.revision ?? 0, ttlMs); // false: someone wrote first
+ * const current = await store.get(id, state.windowMs);
+ * const revision = await store.put(id, next, current?.revision ?? 0, ttlMs); // 0: someone wrote first
  * ```
  */
 export interface WindowStore {
-  get(id: string): Promise<VersionedState | undefined>;
-  /** Writes `state` if the stored revision is still `revision` (0: nothing stored yet); false on conflict. */
-  put(id: string, state: WindowState, revision: number, ttlMs: number): Promise<boolean>;
+  /** The state of `id` (`key@windowStart`); `windowMs` picks where windows of that length live. */
+  get(id: string, windowMs: number): Promise<VersionedState | undefined>;
+  /** Writes `state` if the stored revision is still `revision` (0: nothing stored yet): its new revision, or 0 on conflict. */
+  put(id: string, state: WindowState, revision: number, ttlMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -35,19 +36,21 @@ export class MemoryWindowStore implements WindowStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async get(id: string): Promise<VersionedState | undefined> {
+  async get(id: string, _windowMs: number): Promise<VersionedState | undefined> {
     const e = this.#entries.get(id);
     return e && e.expiresAt > this.#now() ? e : undefined;
   }
 
-  async put(id: string, state: WindowState, revision: number, ttlMs: number): Promise<boolean> {
+  async put(id: string, state: WindowState, revision: number, ttlMs: number): Promise<number> {
     const now = this.#now();
     const e = this.#entries.get(id);
     const current = e && e.expiresAt > now ? e.revision : 0;
-    if (current !== revision) return false;
-    this.#entries.set(id, { state, revision: (e?.revision ?? 0) + 1, expiresAt: now + ttlMs });
-    if (++this.#writes % 4096 === 0) for (const [k, v] of this.#entries) if (v.expiresAt <= now) this.#entries.delete(k);
-    return true;
+    if (current !== revision) return 0;
+    // Revisions keep increasing across an expiry, as a KV bucket's sequence does.
+    const next = ++this.#writes;
+    this.#entries.set(id, { state, revision: next, expiresAt: now + ttlMs });
+    if (next % 4096 === 0) for (const [k, v] of this.#entries) if (v.expiresAt <= now) this.#entries.delete(k);
+    return next;
   }
 
   get size(): number {

@@ -1,13 +1,13 @@
 import type { Registry } from 'prom-client';
-import type { EventHub } from '@gatehouse/events';
+import { Topics, type EventHub, type Subscription } from '@gatehouse/events';
 import type { Logger } from '@gatehouse/runtime';
 import { LocalRateCounter, type RateCounter } from './counter.ts';
-import { LeaseRateCounter } from './lease-counter.ts';
+import { LeaseRateCounter, ThrottleDecisionType, type ThrottleDecision } from './lease-counter.ts';
 import { HeartbeatPeers } from './peers.ts';
 
 /**
- * How a gateway counts calls: `local` (default: each gateway alone, as before) or `lease` (the
- * Traffic Manager's cluster-wide quota, falling back to `limit / live gateways` without it).
+ * How a gateway counts calls: `lease` (the config's default: the Traffic Manager's cluster-wide
+ * quota, falling back to `limit / live gateways` without it) or `local` (each gateway alone).
  *
  * @example
  * ```ts
@@ -23,13 +23,14 @@ export type ThrottleOptions =
       readonly liveGateways?: number;
       readonly timeoutMs?: number;
       readonly probeIntervalMs?: number;
+      readonly prefetchMs?: number;
     };
 
 export function createRateCounter(
-  options: ThrottleOptions | undefined,
+  options: ThrottleOptions,
   deps: { hub: EventHub; gatewayId: string; logger: Logger; metrics?: Registry },
 ): { counter: RateCounter; start(): Promise<void>; stop(): Promise<void> } {
-  if (options === undefined || options.mode === 'local') return { counter: new LocalRateCounter(), start: async () => {}, stop: async () => {} };
+  if (options.mode === 'local') return { counter: new LocalRateCounter(), start: async () => {}, stop: async () => {} };
   const fixed = options.liveGateways;
   const peers = fixed === undefined ? new HeartbeatPeers({ hub: deps.hub, gatewayId: deps.gatewayId }) : undefined;
   const counter = new LeaseRateCounter({
@@ -39,8 +40,24 @@ export function createRateCounter(
     strict: options.strict,
     timeoutMs: options.timeoutMs,
     probeIntervalMs: options.probeIntervalMs,
+    prefetchMs: options.prefetchMs,
     logger: deps.logger,
     metrics: deps.metrics,
   });
-  return { counter, start: async () => peers?.start(), stop: async () => peers?.stop() };
+  let decisions: Subscription | undefined;
+  return {
+    counter,
+    async start() {
+      await peers?.start();
+      // WSO2's throttle decisions: the Traffic Manager says a key is spent; refuse it until its window ends.
+      decisions = await deps.hub.subscribe<ThrottleDecision>(Topics.ThrottleData, (e) => {
+        const d = e.payload;
+        if (e.type === ThrottleDecisionType && typeof d.key === 'string' && Number.isSafeInteger(d.windowStart) && Number.isSafeInteger(d.windowMs) && d.windowMs > 0) counter.decide(d);
+      });
+    },
+    async stop() {
+      await decisions?.unsubscribe();
+      await peers?.stop();
+    },
+  };
 }
