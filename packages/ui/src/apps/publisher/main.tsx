@@ -1,5 +1,7 @@
 import { startConsoleApp } from '../../kit/index.ts';
+import { ApiDetailPage } from './pages/ApiDetailPage.tsx';
 import { ApisPage } from './pages/ApisPage.tsx';
+import { CreateApiPage } from './pages/CreateApiPage.tsx';
 
 /** What WSO2's Publisher portal asks for; the Key Manager grants those the user's roles allow. */
 export const PUBLISHER_SCOPES = [
@@ -27,6 +29,8 @@ export const PUBLISHER_SCOPES = [
   'apim:shared_scope_manage',
   'apim:ep_certificates_view',
   'apim:client_certificates_view',
+  // Gatehouse: the deploy dialog lists the gateway environments from the Admin API (WSO2 reads them from /settings).
+  'apim:environment_read',
 ] as const;
 
 void startConsoleApp({
@@ -35,5 +39,9 @@ void startConsoleApp({
   scopes: PUBLISHER_SCOPES,
   home: '/apis',
   nav: [{ label: 'APIs', to: '/apis', scopes: ['apim:api_view', 'apim:api_create', 'apim:api_manage'] }],
-  routes: [{ path: 'apis', element: <ApisPage /> }],
+  routes: [
+    { path: 'apis', element: <ApisPage /> },
+    { path: 'apis/create', element: <CreateApiPage /> },
+    { path: 'apis/:apiId/:tab?', element: <ApiDetailPage /> },
+  ],
 });

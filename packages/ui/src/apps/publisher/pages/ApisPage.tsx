@@ -1,32 +1,29 @@
-import { Badge, Code } from '@mantine/core';
+import { Anchor, Badge, Button, Code } from '@mantine/core';
 import { useState } from 'react';
-import { DataTable, PageHeader, Pager, useApi, useResource, useSearchQuery, type Paginated } from '../../../kit/index.ts';
-
-interface ApiInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  readonly context: string;
-  readonly provider: string;
-  readonly type: string;
-  readonly lifeCycleStatus: string;
-}
+import { Link } from 'react-router';
+import { DataTable, PageHeader, Pager, useApi, useHasScope, useResource, useSearchQuery, type Paginated } from '../../../kit/index.ts';
+import { PUB, stateColor, type ApiInfo } from '../model.ts';
 
 const LIMIT = 25;
-const statusColor: Record<string, string> = { PUBLISHED: 'green', CREATED: 'gray', PROTOTYPED: 'cyan', BLOCKED: 'red', DEPRECATED: 'orange', RETIRED: 'dark' };
 
 /** GET /api/am/publisher/v4/apis, with WSO2's search syntax (`name:pets`, `context:/pets`, plain text). */
 export function ApisPage() {
   const api = useApi();
   const search = useSearchQuery();
   const [offset, setOffset] = useState(0);
+  const canCreate = useHasScope(['apim:api_create', 'apim:api_manage']);
   const apis = useResource(
-    (signal) => api.get<Paginated<ApiInfo>>('/api/am/publisher/v4/apis', { query: { query: search.query, limit: LIMIT, offset }, signal }),
+    (signal) => api.get<Paginated<ApiInfo>>(`${PUB}/apis`, { query: { query: search.query, limit: LIMIT, offset }, signal }),
     [search.query, offset],
   );
+  const create = canCreate ? (
+    <Button component={Link} to="/apis/create" data-testid="create-api">
+      Create API
+    </Button>
+  ) : undefined;
   return (
     <>
-      <PageHeader title="APIs" description="The APIs you can see, with their lifecycle state." />
+      <PageHeader title="APIs" description="The APIs you can see, with their lifecycle state." actions={create} />
       <DataTable
         label="APIs"
         rows={apis.data?.list}
@@ -43,13 +40,29 @@ export function ApisPage() {
           label: 'Search APIs',
           placeholder: 'Name, context, or name:pets',
         }}
-        empty={{ title: 'No APIs yet', description: 'Create an API, or import one from an OpenAPI definition.' }}
+        empty={{
+          title: 'No APIs yet',
+          description: 'Create an API from an OpenAPI definition: upload the file or give its URL.',
+          action: canCreate ? (
+            <Button component={Link} to="/apis/create" variant="light">
+              Import an OpenAPI definition
+            </Button>
+          ) : undefined,
+        }}
         columns={[
-          { key: 'name', header: 'Name' },
+          {
+            key: 'name',
+            header: 'Name',
+            render: (a) => (
+              <Anchor component={Link} to={`/apis/${a.id}`}>
+                {a.name}
+              </Anchor>
+            ),
+          },
           { key: 'version', header: 'Version' },
           { key: 'context', header: 'Context', render: (a) => <Code>{a.context}</Code> },
           { key: 'provider', header: 'Provider' },
-          { key: 'lifeCycleStatus', header: 'State', render: (a) => <Badge color={statusColor[a.lifeCycleStatus] ?? 'gray'} variant="light">{a.lifeCycleStatus}</Badge> },
+          { key: 'lifeCycleStatus', header: 'State', render: (a) => <Badge color={stateColor[a.lifeCycleStatus] ?? 'gray'} variant="light">{a.lifeCycleStatus}</Badge> },
         ]}
         footer={<Pager page={apis.data} onOffset={setOffset} />}
       />
