@@ -99,7 +99,8 @@ export const BlockingConditionSchema = {
     conditionId: str({ readOnly: true }),
     conditionType: str({ enum: ['API', 'APPLICATION', 'IP', 'IPRANGE', 'USER'] }),
     // A string for API, APPLICATION and USER; an object for IP and IPRANGE (checked per type).
-    conditionValue: { type: ['string', 'object'] },
+    // The properties are listed so the response serializer keeps them (an object without properties is sent as {}).
+    conditionValue: { type: ['string', 'object'], properties: { fixedIp: str(), startingIp: str(), endingIp: str(), invert: bool } },
     conditionStatus: bool,
   },
 };

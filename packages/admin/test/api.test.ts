@@ -230,6 +230,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await add('API', '/pizzashack/1.0.0')).status, 201);
       assert.equal((await add('APPLICATION', 'admin:DefaultApplication')).status, 201);
       assert.equal((await add('USER', 'bob@carbon.super', false)).status, 201);
+      // Regression: the response schema sent address values as {} (an object schema without properties).
+      assert.deepEqual(ip.json<Json>().conditionValue, { fixedIp: '192.168.1.1', invert: false });
+      const values = ((await call('GET', '/throttling/deny-policies')).json<Json>().list as Json[]).map((c) => c.conditionValue);
+      assert.deepEqual(values.filter((v) => typeof v === 'object'), [{ fixedIp: '192.168.1.1', invert: false }, { startingIp: '10.0.0.1', endingIp: '10.0.0.20', invert: true }, { fixedIp: '10.1.0.0/16', invert: false }]);
 
       const before = (await call('GET', '/throttling/deny-policies')).json<Json>().count;
       for (const [type, value] of [

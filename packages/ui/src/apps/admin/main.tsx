@@ -1,5 +1,9 @@
 import { startConsoleApp } from '../../kit/index.ts';
+import { BlockingConditionsPage } from './pages/BlockingConditionsPage.tsx';
+import { EnvironmentsPage } from './pages/EnvironmentsPage.tsx';
+import { KeyManagersPage } from './pages/KeyManagersPage.tsx';
 import { ThrottlingPoliciesPage } from './pages/ThrottlingPoliciesPage.tsx';
+import { WorkflowsPage } from './pages/WorkflowsPage.tsx';
 
 /** What WSO2's Admin portal asks for; the Key Manager grants those the user's roles allow. */
 export const ADMIN_SCOPES = [
@@ -26,6 +30,18 @@ void startConsoleApp({
   title: 'Admin',
   scopes: ADMIN_SCOPES,
   home: '/throttling-policies',
-  nav: [{ label: 'Throttling policies', to: '/throttling-policies', scopes: ['apim:admin', 'apim:tier_view'] }],
-  routes: [{ path: 'throttling-policies', element: <ThrottlingPoliciesPage /> }],
+  nav: [
+    { label: 'Throttling policies', to: '/throttling-policies', scopes: ['apim:admin', 'apim:tier_view'] },
+    { label: 'Blocking conditions', to: '/blocking-conditions', scopes: ['apim:admin', 'apim:bl_view'] },
+    { label: 'Gateway environments', to: '/environments', scopes: ['apim:admin', 'apim:environment_read'] },
+    { label: 'Key managers', to: '/key-managers', scopes: ['apim:admin', 'apim:admin_operations'] },
+    { label: 'Approvals', to: '/workflows', scopes: ['apim:admin', 'apim:api_workflow_view'] },
+  ],
+  routes: [
+    { path: 'throttling-policies', element: <ThrottlingPoliciesPage /> },
+    { path: 'blocking-conditions', element: <BlockingConditionsPage /> },
+    { path: 'environments', element: <EnvironmentsPage /> },
+    { path: 'key-managers', element: <KeyManagersPage /> },
+    { path: 'workflows', element: <WorkflowsPage /> },
+  ],
 });
