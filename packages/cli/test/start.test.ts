@@ -166,7 +166,12 @@ describe('gatehouse profiles without a database', () => {
       try {
         await proc.waitFor('Gatehouse is running');
         const port = profile === 'gateway' ? ports.gw : ports.tm;
-        assert.equal((await httpCall(`http://127.0.0.1:${port}/health/ready`)).status, 200);
+        assert.equal((await httpCall(`http://127.0.0.1:${port}/health/live`)).status, 200);
+        // A gateway is ready once it has a state to serve: pulled, or loaded from its local
+        // snapshot. This one has neither (no snapshot yet, and no control plane answers).
+        const ready = await httpCall(`http://127.0.0.1:${port}/health/ready`);
+        assert.equal(ready.status, profile === 'gateway' ? 503 : 200, ready.text);
+        if (profile === 'gateway') assert.match(ready.text, /no runtime state yet/);
         assert.equal(existsSync(join(dataDir, 'apim.db')), false);
         assert.equal(existsSync(join(dataDir, 'shared.db')), false);
         assert.equal(existsSync(join(dataDir, 'local.db')), true, 'its own local store');

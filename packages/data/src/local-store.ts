@@ -19,6 +19,7 @@ interface LocalSchema {
  * ```ts
  * const store = await openLocalStore({ path: 'data/local.db' });
  * await store.put('snapshot', 'Default', { apis, seq });
+ * await store.putMany('state', [['meta', { format: 2 }], ['apis', apis]]); // both or neither
  * const last = await store.get<{ apis: unknown[] }>('snapshot', 'Default');
  * ```
  */
@@ -26,6 +27,11 @@ export interface LocalStore {
   get<T>(namespace: string, key: string): Promise<T | undefined>;
   /** Inserts or replaces, atomically. */
   put(namespace: string, key: string, value: unknown): Promise<void>;
+  /**
+   * Inserts or replaces several entries of a namespace in one transaction: a reader (or a crash)
+   * sees all of them or none, never a mix of old and new.
+   */
+  putMany(namespace: string, entries: Iterable<readonly [key: string, value: unknown]>): Promise<void>;
   delete(namespace: string, key: string): Promise<void>;
   /** Every entry of a namespace, by key. */
   list<T>(namespace: string): Promise<{ key: string; value: T; updatedAt: number }[]>;
@@ -54,6 +60,21 @@ export async function openLocalStore(options: { path: string; clock?: Clock; log
         .values({ namespace, key, value: text, updated_at: now })
         .onConflict((oc) => oc.columns(['namespace', 'key']).doUpdateSet({ value: text, updated_at: now }))
         .execute();
+    },
+    async putMany(namespace, entries) {
+      const now = clock.now();
+      // Serialised before the transaction, so the write lock is held for the writes only.
+      const rows = Array.from(entries, ([key, value]) => ({ namespace, key, value: JSON.stringify(value), updated_at: now }));
+      if (rows.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const row of rows) {
+          await trx
+            .insertInto('local_entries')
+            .values(row)
+            .onConflict((oc) => oc.columns(['namespace', 'key']).doUpdateSet({ value: row.value, updated_at: now }))
+            .execute();
+        }
+      });
     },
     async delete(namespace, key) {
       await db.deleteFrom('local_entries').where('namespace', '=', namespace).where('key', '=', key).execute();

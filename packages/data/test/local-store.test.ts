@@ -34,3 +34,19 @@ it('keeps JSON values per namespace and key, across a reopen', async () => {
     await again.close();
   }
 });
+
+it('putMany writes several entries in one transaction: all of them or none', async () => {
+  const clock = new FakeClock(2_000);
+  const store = await openLocalStore({ path: join(dir.path, 'many', 'local.db'), clock });
+  try {
+    await store.put('state', 'meta', { format: 1 });
+    await store.putMany('state', [['meta', { format: 2 }], ['apis', [{ id: 'a' }]]]);
+    assert.deepEqual((await store.list('state')).map((e) => [e.key, e.value]), [['apis', [{ id: 'a' }]], ['meta', { format: 2 }]]);
+    // A value that cannot be written fails the whole call, and the entries before it stay as they were.
+    await assert.rejects(store.putMany('state', [['meta', { format: 3 }], ['apis', { n: 1n }]]));
+    assert.deepEqual(await store.get('state', 'meta'), { format: 2 });
+    await store.putMany('state', []);
+  } finally {
+    await store.close();
+  }
+});

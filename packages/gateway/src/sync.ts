@@ -3,8 +3,11 @@ import { Topics, type EventHub, type HubEvent, type Subscription } from '@gateho
 import type { LocalStore } from '@gatehouse/data';
 import type { Logger } from '@gatehouse/runtime';
 import { toRuntimeApis, type DeployedArtifact } from './artifact.ts';
+import { SnapshotStore, type GatewayState, type StateSection } from './snapshot.ts';
 import type { Gateway } from './gateway.ts';
+import { applyApplicationEvent, loadApplications, type SourceApplication, type SourceKeyMapping } from './security/application-data.ts';
 import type { SourceBlockingCondition } from './security/blocking.ts';
+import { createCredentialAuthority, type CredentialAuthority } from './security/credential-authority.ts';
 import type { TrustedIssuer } from './security/token-verifier.ts';
 import { toRuntimePolicy } from './throttle/limits.ts';
 
@@ -37,13 +40,18 @@ export interface ControlPlaneSource {
   revokedTokens(): Promise<{ jti: string; expiryTime: number }[]>;
   /** The enabled blocking (deny) conditions. */
   blockingConditions(): Promise<SourceBlockingCondition[]>;
+  /** Applications and key mappings, to resolve tokens without application claims (absent: none are). */
+  applications?(): Promise<SourceApplication[]>;
+  keyMappings?(): Promise<SourceKeyMapping[]>;
+  /** Where opaque tokens and basic-auth passwords are checked (absent: neither is accepted). */
+  readonly credentials?: CredentialAuthority;
 }
 
 /**
  * The internal data API over HTTP(S), authenticated with the gateway's own OAuth client
  * (client_credentials against the Key Manager), the token reused until shortly before it expires.
  */
-export function createHttpControlPlane(options: { baseUrl: string; clientId: string; clientSecret: string; ca?: string; timeoutMs?: number }): ControlPlaneSource & { close(): Promise<void> } {
+export function createHttpControlPlane(options: { baseUrl: string; clientId: string; clientSecret: string; ca?: string; timeoutMs?: number }): ControlPlaneSource & { readonly credentials: CredentialAuthority; close(): Promise<void> } {
   const dispatcher = new Agent({ connect: { ca: options.ca || undefined, timeout: options.timeoutMs ?? 5_000 }, headersTimeout: options.timeoutMs ?? 10_000, bodyTimeout: options.timeoutMs ?? 10_000 });
   let token: { value: string; until: number } | undefined;
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
@@ -80,12 +88,15 @@ export function createHttpControlPlane(options: { baseUrl: string; clientId: str
     },
     subscriptions: async () => (await get<{ list: Awaited<ReturnType<ControlPlaneSource['subscriptions']>> }>('/internal/data/v1/subscriptions')).list,
     async policies() {
-      const lists = await Promise.all(['subscription-policies', 'application-policies', 'api-policies'].map((p) => get<{ list: SourcePolicy[] }>(`/internal/data/v1/${p}`)));
+      const lists = await Promise.all(['subscription-policies', 'application-policies', 'api-policies', 'global-policies'].map((p) => get<{ list: SourcePolicy[] }>(`/internal/data/v1/${p}`)));
       return lists.flatMap((l) => l.list);
     },
     keyManagers: async () => (await get<{ list: SourceKeyManager[] }>('/internal/data/v1/keymanagers')).list,
     revokedTokens: async () => (await get<{ list: { jti: string; expiryTime: number }[] }>('/internal/data/v1/revokedjwt')).list,
     blockingConditions: async () => (await get<{ list: SourceBlockingCondition[] }>('/internal/data/v1/block')).list,
+    applications: async () => (await get<{ list: SourceApplication[] }>('/internal/data/v1/applications')).list,
+    keyMappings: async () => (await get<{ list: SourceKeyMapping[] }>('/internal/data/v1/application-key-mappings')).list,
+    credentials: createCredentialAuthority({ baseUrl: options.baseUrl, clientId: options.clientId, clientSecret: options.clientSecret, dispatcher }),
     close: () => dispatcher.close(),
   };
 }
@@ -106,16 +117,24 @@ export interface GatewaySyncOptions {
   readonly logger: Logger;
   readonly heartbeatMs?: number;
   readonly retryMaxMs?: number;
+  /** How often the event hub's connection is looked at, to resynchronise when it comes back (default 100 ms). */
+  readonly hubCheckMs?: number;
+  /** How long event changes are gathered before the local snapshot is written (default 1 s). */
+  readonly snapshotFlushMs?: number;
 }
 
-const SNAPSHOT = 'gateway-snapshot';
+/** Where the state a gateway serves on came from: nowhere yet, its local snapshot, or the control plane. */
+export type GatewayStateSource = 'none' | 'snapshot' | 'control-plane';
 
 /**
- * Keeps a gateway's routes in line with the control plane: serve the last-known-good snapshot
- * from the local store at once, pull every artifact for the gateway's environments (retrying with
- * backoff while the control plane is unreachable), then follow deploy/undeploy events, pulling
- * the one API an event names. Each change is saved to the local store and acknowledged on the
- * event hub, so the Publisher can show which gateways really have a deployment.
+ * Keeps a gateway's state in line with the control plane: serve the last-known-good snapshot
+ * from the local store at once (APIs, subscriptions, applications, key mappings, policies, key
+ * managers and their keys, revocations, blocking conditions), pull everything for the gateway's
+ * environments (retrying with backoff while the control plane is unreachable) and replace it,
+ * then follow events, pulling the one API a deploy event names. The state is saved whole after
+ * each pull and section by section, batched, as events change it; deployments are acknowledged
+ * on the event hub, so the Publisher can show which gateways really have one. The gateway is
+ * ready (`/health/ready`) once it has a state, pulled or loaded.
  */
 export class GatewaySync {
   readonly #o: GatewaySyncOptions;
@@ -124,11 +143,41 @@ export class GatewaySync {
   readonly #subscriptions: Subscription[] = [];
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #hubWatch: NodeJS.Timeout | undefined;
+  #hubUp = true;
   #stopped = false;
   #synced = false;
+  #source: GatewayStateSource = 'none';
+  #pulledAt: number | undefined;
+  #lastPullError: string | undefined;
+  /** What the control plane listed last (kept as listed, for the snapshot). */
+  #policies: readonly SourcePolicy[] = [];
+  #keyManagers: readonly SourceKeyManager[] = [];
+  readonly #snapshot: SnapshotStore;
 
   constructor(options: GatewaySyncOptions) {
     this.#o = options;
+    this.#snapshot = new SnapshotStore({ store: options.localStore, labels: options.labels, logger: options.logger, flushMs: options.snapshotFlushMs, read: (s) => this.#read(s) });
+  }
+
+  /** Where the state served comes from. */
+  get source(): GatewayStateSource {
+    return this.#source;
+  }
+
+  /** What `/health` shows of the sync. */
+  status(): Record<string, unknown> {
+    const { gateway, hub } = this.#o;
+    return {
+      source: this.#source,
+      synced: this.#synced,
+      lastPullAt: this.#pulledAt === undefined ? null : new Date(this.#pulledAt).toISOString(),
+      lastPullError: this.#lastPullError ?? null,
+      snapshotSavedAt: this.#snapshot.savedAt === undefined ? null : new Date(this.#snapshot.savedAt).toISOString(),
+      eventHubConnected: hub.isConnected(),
+      apis: gateway.apis().length,
+      ...gateway.data.counts,
+    };
   }
 
   /** True once a full pull from the control plane succeeded (not just the local snapshot). */
@@ -137,22 +186,35 @@ export class GatewaySync {
   }
 
   async start(): Promise<void> {
-    const snapshot = await this.#o.localStore.get<{ artifacts: DeployedArtifact[] }>(SNAPSHOT, this.#o.labels.join(','));
-    if (snapshot) {
-      this.#replaceAll(snapshot.artifacts);
-      this.#o.logger.info({ apis: this.#o.gateway.apis().length }, 'serving the local snapshot until the control plane answers');
-    }
+    const { gateway } = this.#o;
+    gateway.setCredentialAuthority(this.#o.source.credentials);
+    gateway.health.add({
+      name: 'runtime-state',
+      check: async () => {
+        if (this.#source === 'none') throw new Error('no runtime state yet: no usable local snapshot, and the control plane has not answered');
+      },
+    });
+    gateway.health.addDetails('sync', () => this.status());
+    gateway.jwks.onChange(() => this.#snapshot.markDirty('jwks'));
+    await this.#restore();
     const hub = this.#o.hub;
     this.#subscriptions.push(
       await hub.subscribe<NotificationPayload>(Topics.Notification, (e) => this.#onNotification(e)),
       await hub.subscribe<{ jti?: string; expiresAt?: number }>(Topics.TokenRevocation, (e) => {
-        if (e.payload.jti) this.#o.gateway.data.revoke(e.payload.jti, Math.ceil((e.payload.expiresAt ?? Date.now() + 86_400_000) / 1000));
+        if (!e.payload.jti) return;
+        gateway.data.revoke(e.payload.jti, Math.ceil((e.payload.expiresAt ?? Date.now() + 86_400_000) / 1000));
+        this.#snapshot.markDirty('revoked');
       }),
       await hub.subscribe(Topics.KeyManager, () => this.#refreshData('key managers')),
       await hub.subscribe<Partial<SourceBlockingCondition>>(Topics.ThrottleData, (e) => this.#onThrottleData(e)),
     );
     this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs ?? 10_000);
     this.#heartbeat.unref();
+    // Events published while this gateway was cut off from the event hub may never come (a
+    // publisher gave up, or a stream was trimmed): when the hub comes back, pull everything again.
+    this.#hubUp = hub.isConnected();
+    this.#hubWatch = setInterval(() => this.#watchHub(), this.#o.hubCheckMs ?? 100);
+    this.#hubWatch.unref();
     await this.#beat();
     await this.#pullAll(1_000);
   }
@@ -160,8 +222,89 @@ export class GatewaySync {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#hubWatch);
     clearTimeout(this.#retry);
     await Promise.allSettled(this.#subscriptions.splice(0).map((s) => s.unsubscribe()));
+    this.#o.gateway.jwks.onChange(undefined);
+    await this.#snapshot.close();
+  }
+
+  /** The local snapshot, applied whole or not at all. */
+  async #restore(): Promise<void> {
+    const loaded = await this.#snapshot.load();
+    if (!loaded) return;
+    try {
+      this.#applyState(loaded.state);
+    } catch (err) {
+      this.#o.logger.warn({ err: (err as Error).message }, 'the local snapshot could not be applied; waiting for the control plane');
+      this.#clearState();
+      return;
+    }
+    this.#source = 'snapshot';
+    const { savedAt, pulledAt } = loaded.meta;
+    this.#o.logger.info(
+      { apis: this.#o.gateway.apis().length, ...this.#o.gateway.data.counts, pulledAt: new Date(pulledAt).toISOString(), savedAt: new Date(savedAt).toISOString() },
+      'serving the local snapshot until the control plane answers',
+    );
+  }
+
+  #applyState(state: GatewayState): void {
+    const { gateway } = this.#o;
+    // Everything that can throw on a bad value first, before anything is replaced.
+    const apis = toRuntimeApis(state.artifacts);
+    const policies = state.policies.map((p) => toRuntimePolicy(p)).filter((p) => p !== undefined);
+    gateway.jwks.seed(state.jwks);
+    this.#setIssuers(state.keyManagers);
+    gateway.data.setSubscriptions(state.subscriptions);
+    gateway.data.setApplications(state.applications, state.keyMappings);
+    this.#policies = state.policies;
+    gateway.data.setPolicies(policies);
+    // Revocations of tokens long expired would fail on `exp` anyway (as GatewayData.purgeRevoked).
+    const cutoff = Math.floor(Date.now() / 1000) - 300;
+    for (const r of state.revoked) if (r.exp >= cutoff) gateway.data.revoke(r.jti, r.exp);
+    gateway.data.setBlockingConditions(state.blockingConditions);
+    this.#artifacts.clear();
+    for (const a of state.artifacts) this.#put(a);
+    gateway.deploy(apis);
+  }
+
+  #clearState(): void {
+    const { data } = this.#o.gateway;
+    this.#setIssuers([]);
+    data.setSubscriptions([]);
+    data.setApplications([], []);
+    data.setPolicies([]);
+    data.setBlockingConditions([]);
+    this.#policies = [];
+    this.#artifacts.clear();
+  }
+
+  #read(section: StateSection): GatewayState[StateSection] {
+    const { gateway } = this.#o;
+    switch (section) {
+      case 'artifacts':
+        return this.#all();
+      case 'policies':
+        return this.#policies;
+      case 'keyManagers':
+        return this.#keyManagers;
+      case 'jwks': {
+        const uris = new Set(this.#keyManagers.map((k) => k.jwksUri));
+        return gateway.jwks.entries().filter((e) => uris.has(e.uri));
+      }
+      default:
+        return gateway.data.snapshot()[section];
+    }
+  }
+
+  #watchHub(): void {
+    const up = this.#o.hub.isConnected();
+    if (up && !this.#hubUp && !this.#stopped) {
+      this.#o.logger.info({}, 'event hub reconnected: pulling everything from the control plane');
+      clearTimeout(this.#retry);
+      void this.#pullAll(1_000);
+    }
+    this.#hubUp = up;
   }
 
   async #pullAll(backoffMs: number): Promise<void> {
@@ -170,11 +313,16 @@ export class GatewaySync {
       for (const label of this.#o.labels) all.push(...(await this.#o.source.runtimeArtifacts(label)));
       await this.#pullData();
       this.#replaceAll(all);
-      await this.#save();
+      const from = this.#source;
+      this.#source = 'control-plane';
       this.#synced = true;
-      this.#o.logger.info({ apis: this.#o.gateway.apis().length }, 'runtime artifacts loaded from the control plane');
+      this.#pulledAt = Date.now();
+      this.#lastPullError = undefined;
+      this.#o.logger.info({ apis: this.#o.gateway.apis().length, ...this.#o.gateway.data.counts, replaced: from }, 'runtime state loaded from the control plane');
+      await this.#snapshot.saveAll(this.#pulledAt);
     } catch (err) {
       if (this.#stopped) return;
+      this.#lastPullError = (err as Error).message;
       const next = Math.min(backoffMs * 2, this.#o.retryMaxMs ?? 30_000);
       this.#o.logger.warn({ err: (err as Error).message, retryInMs: backoffMs }, 'control plane unreachable: serving what this gateway has');
       this.#retry = setTimeout(() => void this.#pullAll(next), backoffMs);
@@ -182,15 +330,20 @@ export class GatewaySync {
     }
   }
 
-  /** Subscriptions, policies, key managers and revocations: what the policy chain decides with. */
+  /** Subscriptions, policies, key managers, revocations, applications: what the policy chain decides with. */
   async #pullData(): Promise<void> {
     const { source, gateway } = this.#o;
     const [subs, policies, kms, revoked, blocking] = await Promise.all([source.subscriptions(), source.policies(), source.keyManagers(), source.revokedTokens(), source.blockingConditions()]);
     gateway.data.setSubscriptions(subs.map((s) => ({ applicationId: s.appId, apiId: s.apiId, status: s.subscriptionState, tier: s.policyId })));
     gateway.data.setPolicies(policies.map((p) => toRuntimePolicy(p)).filter((p) => p !== undefined));
+    this.#policies = policies;
     this.#setIssuers(kms);
     for (const r of revoked) gateway.data.revoke(r.jti, Math.ceil(r.expiryTime / 1000));
     gateway.data.setBlockingConditions(blocking);
+    if (source.applications && source.keyMappings) {
+      const [apps, mappings] = await Promise.all([source.applications(), source.keyMappings()]);
+      loadApplications(gateway.data, apps, mappings);
+    }
   }
 
   /** Admin's deny-policy changes: applied at once, the next call decides with them. */
@@ -202,14 +355,17 @@ export class GatewaySync {
       case 'BLOCKING_CONDITION_ADD':
       case 'BLOCKING_CONDITION_UPDATE':
         if (typeof p.conditionType === 'string') data.putBlockingCondition({ id: p.id, conditionType: p.conditionType, conditionValue: p.conditionValue, conditionStatus: p.conditionStatus === true });
+        this.#snapshot.markDirty('blockingConditions');
         return;
       case 'BLOCKING_CONDITION_DELETE':
         data.removeBlockingCondition(p.id);
+        this.#snapshot.markDirty('blockingConditions');
         return;
     }
   }
 
   #setIssuers(kms: readonly SourceKeyManager[]): void {
+    this.#keyManagers = kms;
     this.#o.gateway.setIssuers(
       kms
         .filter((k) => k.enabled && k.issuer && (k.jwks || k.jwksUri))
@@ -240,13 +396,10 @@ export class GatewaySync {
     this.#o.gateway.deploy(toRuntimeApis(this.#all()));
   }
 
-  async #save(): Promise<void> {
-    await this.#o.localStore.put(SNAPSHOT, this.#o.labels.join(','), { artifacts: this.#all() });
-  }
-
   async #refreshData(what: string): Promise<void> {
     try {
       await this.#pullData();
+      this.#snapshot.markDirty('subscriptions', 'applications', 'keyMappings', 'policies', 'keyManagers', 'jwks', 'revoked', 'blockingConditions');
     } catch (err) {
       this.#o.logger.warn({ err: (err as Error).message, what }, 'could not refresh gateway data; keeping what it has');
     }
@@ -255,13 +408,19 @@ export class GatewaySync {
   async #onNotification(e: HubEvent<NotificationPayload>): Promise<void> {
     const data = this.#o.gateway.data;
     const p = e.payload as NotificationPayload & { applicationId?: string; status?: string; tier?: string };
+    if (applyApplicationEvent(data, e.type, p as Record<string, unknown>)) {
+      this.#snapshot.markDirty('applications', 'keyMappings');
+      return;
+    }
     switch (e.type) {
       case 'SUBSCRIPTIONS_CREATE':
       case 'SUBSCRIPTIONS_UPDATE':
         if (p.applicationId && p.apiId && p.status && p.tier) data.putSubscription({ applicationId: p.applicationId, apiId: p.apiId, status: p.status, tier: p.tier });
+        this.#snapshot.markDirty('subscriptions');
         return;
       case 'SUBSCRIPTIONS_DELETE':
         if (p.applicationId && p.apiId) data.removeSubscription(p.applicationId, p.apiId);
+        this.#snapshot.markDirty('subscriptions');
         return;
       case 'POLICY_CREATE':
       case 'POLICY_UPDATE':
@@ -284,7 +443,7 @@ export class GatewaySync {
           else this.#artifacts.get(env)?.delete(apiId);
         }
         this.#apply();
-        await this.#save();
+        this.#snapshot.markDirty('artifacts');
       } catch (err) {
         status = 'FAILED';
         error = (err as Error).message;

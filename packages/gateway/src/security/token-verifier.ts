@@ -1,5 +1,6 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { CredentialAuthority } from './credential-authority.ts';
+import { JwksCache } from '../snapshot-jwks.ts';
 import { parseIpOrCidr, type IpRange } from './ip.ts';
 import { BasicCredentials, OpaqueTokens } from './remote-credentials.ts';
 
@@ -79,11 +80,14 @@ export class TokenVerifier {
   readonly #maxCache: number;
   readonly #clockToleranceS: number;
   readonly #now: () => number;
+  /** External key managers' fetched keys, kept for the local snapshot and used while their JWKS URI fails. */
+  readonly jwks: JwksCache;
 
-  constructor(options: { maxCache?: number; clockToleranceS?: number; now?: () => number } = {}) {
+  constructor(options: { maxCache?: number; clockToleranceS?: number; now?: () => number; jwks?: JwksCache } = {}) {
     this.#maxCache = options.maxCache ?? 100_000;
     this.#clockToleranceS = options.clockToleranceS ?? 30;
     this.#now = options.now ?? Date.now;
+    this.jwks = options.jwks ?? new JwksCache();
     this.opaque = new OpaqueTokens({ now: this.#now });
     this.basic = new BasicCredentials({ now: this.#now });
   }
@@ -104,7 +108,7 @@ export class TokenVerifier {
         ? existing.keys
         : issuer.jwks
           ? createLocalJWKSet(issuer.jwks)
-          : createRemoteJWKSet(new URL(issuer.jwksUri as string), { cooldownDuration: 30_000, timeoutDuration: 5_000, cacheMaxAge: 600_000 });
+          : this.jwks.keys(issuer.jwksUri as string, { cooldownDuration: 30_000, timeoutDuration: 5_000, cacheMaxAge: 600_000 });
       next.set(issuer.issuer, { issuer, keys });
     }
     this.#issuers.clear();
