@@ -50,6 +50,7 @@ export function contentSecurityPolicy(nonce: string, connect: readonly string[] 
     `style-src 'self' 'nonce-${nonce}'`,
     "img-src 'self' data:",
     "font-src 'self'",
+    // `connect`: the gateways the Developer Portal's try-it console calls (another origin).
     `connect-src ${["'self'", ...connect].join(' ')}`,
     "object-src 'none'",
     "base-uri 'none'",
@@ -163,11 +164,12 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       }
       const nonce = randomBytes(18).toString('base64');
       // JSON in a non-executable script block: `<` escaped so no value can close the tag.
-      const config = JSON.stringify(runtimeConfig(name, apps, options.components, request)).replaceAll('<', '\\u003c');
+      const runtime = runtimeConfig(name, apps, options.components, request);
+      const config = JSON.stringify(runtime).replaceAll('<', '\\u003c');
       const body = html.replace(NONCE_PLACEHOLDER, nonce).replace(CONFIG_PLACEHOLDER, `<script type="application/json" id="gatehouse-config">${config}</script>`);
       return reply
         .header('Cache-Control', 'no-cache')
-        .header('Content-Security-Policy', contentSecurityPolicy(nonce))
+        .header('Content-Security-Policy', contentSecurityPolicy(nonce, name === 'devportal' ? runtime.gatewayUrls : []))
         .type('text/html; charset=utf-8')
         .send(body);
     };

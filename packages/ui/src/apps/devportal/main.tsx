@@ -1,5 +1,9 @@
 import { startConsoleApp } from '../../kit/index.ts';
+import { ApiPage } from './pages/ApiPage.tsx';
 import { ApisPage } from './pages/ApisPage.tsx';
+import { ApplicationPage } from './pages/ApplicationPage.tsx';
+import { ApplicationsPage } from './pages/ApplicationsPage.tsx';
+import { SignUpPage } from './pages/SignUpPage.tsx';
 
 /** What WSO2's Developer Portal asks for; the Key Manager grants those the user's roles allow. */
 export const DEVPORTAL_SCOPES = [
@@ -19,6 +23,15 @@ void startConsoleApp({
   scopes: DEVPORTAL_SCOPES,
   home: '/apis',
   anonymous: true,
-  nav: [{ label: 'APIs', to: '/apis', public: true }],
-  routes: [{ path: 'apis', element: <ApisPage /> }],
+  nav: [
+    { label: 'APIs', to: '/apis', public: true },
+    { label: 'Applications', to: '/applications', scopes: ['apim:subscribe', 'apim:app_manage'] },
+  ],
+  routes: [
+    { path: 'apis', element: <ApisPage /> },
+    { path: 'apis/:apiId', element: <ApiPage /> },
+    { path: 'applications', element: <ApplicationsPage /> },
+    { path: 'applications/:applicationId', element: <ApplicationPage /> },
+    { path: 'sign-up', element: <SignUpPage /> },
+  ],
 });
