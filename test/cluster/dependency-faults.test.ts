@@ -109,10 +109,10 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
     await cluster.postgres.stop();
     const stopMs = Date.now() - stopAt;
     await sleep(4000);
-    // A token needs the database: refused with 503 at once, not hung (asked of a replica directly:
-    // through nginx, with every replica answering 503, nginx has marked them all failed and says 502).
+    // A token needs the database: refused with 503 at once, not hung, and through nginx the
+    // replica's own 503 (nginx does not retry a 503, so it never marks every replica failed).
     const tokenT0 = Date.now();
-    const tokenRes = await fetch(`${cluster.controlPlanes[1].directUrl}/oauth2/token`, {
+    const tokenRes = await fetch(`${cluster.urls.controlPlaneHttp}/oauth2/token`, {
       method: 'POST',
       headers: { authorization: clientBasicAuth(c.keys.consumerKey, c.keys.consumerSecret), 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials',
@@ -120,6 +120,8 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
     });
     const tokenDuringOutage = { status: tokenRes.status, ms: Date.now() - tokenT0, body: await tokenRes.text() };
     const ready = await Promise.all(cluster.controlPlanes.map((cp) => fetch(`${cp.directUrl}/health/ready`).then((r) => r.status)));
+    const seen = await fetch(`${cluster.urls.controlPlaneHttp}${CATALOG}`, { signal: AbortSignal.timeout(10_000) });
+    const catalogDuringOutage = { status: seen.status, contentType: seen.headers.get('content-type'), body: await seen.text() };
     const startAt = Date.now();
     await cluster.postgres.start();
     const back = Date.now();
@@ -132,6 +134,7 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
     t.diagnostic(describeLoad('gateway GET', g));
     t.diagnostic(`PostgreSQL stopped in ${stopMs} ms, down ${startAt - stopAt} ms; control plane through nginx [${histogram(lb)}], slowest ${Math.max(...lb.map((s) => s.ms))} ms; directly ${cps.map((s, i) => `cp-${i + 1} [${histogram(s)}] slowest ${Math.max(...s.map((x) => x.ms))} ms`).join(', ')}`);
     t.diagnostic(`token during the outage: ${tokenDuringOutage.status} in ${tokenDuringOutage.ms} ms; /health/ready during the outage: ${ready.join(',')}; catalogue 200 again through nginx ${recoveredMs} ms after PostgreSQL accepted connections, from each replica after ${replicas.map((r) => r.elapsedMs).join(' and ')} ms`);
+    t.diagnostic(`a client through nginx during the outage sees: ${catalogDuringOutage.status} ${catalogDuringOutage.contentType} ${catalogDuringOutage.body.slice(0, 300)}; token: ${tokenDuringOutage.status} ${tokenDuringOutage.body.slice(0, 200)}`);
     assert.equal(g.failed, 0, `the gateways serve throughout: ${JSON.stringify(g.failures.slice(0, 5))}`);
     for (const samples of cps) {
       const statuses = new Set(samples.map((s) => s.status));
@@ -139,8 +142,12 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
       assert.ok(statuses.has(503), 'a control plane answered 503 while the database was down');
       assert.ok(samples.every((s) => s.ms < 6000), 'no call hung');
     }
-    // Through nginx: 503 while a replica is still in its pool, 502 once it has marked them all failed.
-    assert.ok(lb.every((s) => [200, 502, 503].includes(s.status) && s.ms < 6000), `through nginx every call was answered: ${histogram(lb)}`);
+    // Through nginx: the replicas' own 503 with its body, never nginx's 502 "no live upstreams".
+    assert.ok(lb.every((s) => [200, 503].includes(s.status) && s.ms < 6000), `through nginx every call was answered by a replica: ${histogram(lb)}`);
+    assert.ok(lb.some((s) => s.status === 503), `a 503 came through nginx: ${histogram(lb)}`);
+    assert.equal(catalogDuringOutage.status, 503, catalogDuringOutage.body);
+    assert.match(catalogDuringOutage.contentType ?? '', /json/);
+    assert.equal(typeof (JSON.parse(catalogDuringOutage.body) as { code?: unknown }).code, 'number', 'a WSO2 error body');
     assert.equal(tokenDuringOutage.status, 503, tokenDuringOutage.body);
     assert.deepEqual(ready, [503, 503]);
     assert.equal(recovered.status, 200, recovered.body);
@@ -154,19 +161,34 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
     const revision = await api(cluster.urls.controlPlaneHttp, p.token).json<{ id: string }>('POST', `${PUB}/apis/${lateApi}/revisions`, { description: 'during the outage' }, 201);
     await api(cluster.urls.controlPlaneHttp, p.token).json('POST', `${PUB}/apis/change-lifecycle?apiId=${lateApi}&action=Publish`, undefined, 200);
     const doomed = await appToken(cluster, c);
+    const revokedLater = await appToken(cluster, c);
     assert.deepEqual((await everyGatewayUntil(cluster, ITEMS, doomed, (s) => s === 200)).statuses, [200, 200]);
 
     const load = gatewayLoad();
     await sleep(500);
     await cluster.nats.stop();
     const downAt = Date.now();
-    // The control plane stores each change first, then publishes its event, which waits for NATS.
-    const changes = Promise.all([
-      api(cluster.urls.controlPlaneHttp, p.token).call('POST', `${PUB}/apis/${lateApi}/deploy-revision?revisionId=${revision.id}`, [{ name: 'Default', vhost: 'localhost', displayOnDevportal: true }]),
-      api(cluster.urls.controlPlaneHttp, c.token).call('POST', `${DP}/subscriptions`, { applicationId: c.applicationId, apiId: lateApi, throttlingPolicy: 'Unlimited' }),
-      revoke(cluster, c, doomed).then(() => 200),
+    // The control plane stores each change and answers at once; its event waits in the replica's
+    // publish queue until NATS is back (regression: these calls used to wait for NATS, 15 s, then 500).
+    const timed = async (what: Promise<Response | number>) => {
+      const t0 = performance.now();
+      const r = await what;
+      const status = typeof r === 'number' ? r : r.status;
+      if (typeof r !== 'number') await r.arrayBuffer();
+      return { status, ms: Math.round(performance.now() - t0) };
+    };
+    const changes = await Promise.all([
+      timed(api(cluster.urls.controlPlaneHttp, p.token).call('POST', `${PUB}/apis/${lateApi}/deploy-revision?revisionId=${revision.id}`, [{ name: 'Default', vhost: 'localhost', displayOnDevportal: true }])),
+      timed(api(cluster.urls.controlPlaneHttp, c.token).call('POST', `${DP}/subscriptions`, { applicationId: c.applicationId, apiId: lateApi, throttlingPolicy: 'Unlimited' })),
+      timed(revoke(cluster, c, doomed).then(() => 200)),
+      timed(api(cluster.urls.controlPlaneHttp, p.token).call('POST', `${PUB}/apis`, { name: 'DuringOutage', context: '/during-outage', version: '1.0.0', endpointConfig: { endpoint_type: 'http', production_endpoints: { url: backend.url } } })),
     ]);
-    await sleep(3000);
+    const queues = async () => {
+      const reports = await Promise.all(cluster.controlPlanes.map((cp) => fetch(`${cp.directUrl}/health`).then((r) => r.json() as Promise<{ details?: { 'event-publish-queue'?: { depth: number; published: number; failures: number } } }>)));
+      return reports.map((r) => r.details?.['event-publish-queue'] ?? { depth: -1, published: -1, failures: -1 });
+    };
+    const queuedDuring = await queues();
+    await sleep(2000);
     const stillServing = await everyGatewayUntil(cluster, ITEMS, token, (s) => s === 200, 1000);
     await cluster.nats.start();
     const backAt = Date.now();
@@ -174,17 +196,33 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
       everyGatewayUntil(cluster, ITEMS, doomed, (s) => s === 401, 10_000),
       everyGatewayUntil(cluster, '/outage/1.0.0/items', token, (s) => s === 200, 10_000),
     ]);
-    const statuses = (await changes).map((r) => (typeof r === 'number' ? r : r.status));
-    const answeredMs = Date.now() - backAt;
+    // Every queued event stored once NATS is back.
+    let queuedAfter = await queues();
+    while (queuedAfter.some((q) => q.depth !== 0) && Date.now() - backAt < 15_000) {
+      await sleep(100);
+      queuedAfter = await queues();
+    }
+    const flushedMs = Date.now() - backAt;
+    // An event after the outage travels on the gateways' live subscriptions (regression: after a
+    // NATS restart they got one event, then nothing for over 40 s).
+    await revoke(cluster, c, revokedLater);
+    const revokedAfter = await everyGatewayUntil(cluster, ITEMS, revokedLater, (s) => s === 401, 10_000);
     await sleep(500);
     const g = await load.stop();
     t.diagnostic(describeLoad('gateway GET', g));
-    t.diagnostic(`NATS down ${backAt - downAt} ms; during it both gateways served (${stillServing.statuses.join(',')}); after it returned: revoked token refused by both gateways in ${revoked.elapsedMs} ms, the API deployed and subscribed meanwhile served by both in ${deployed.elapsedMs} ms; the control plane's calls [deploy, subscribe, revoke] answered ${statuses.join(',')} (all within ${answeredMs} ms of NATS returning)`);
+    t.diagnostic(`NATS down ${backAt - downAt} ms; during it both gateways served (${stillServing.statuses.join(',')}); the control plane's calls [deploy, subscribe, revoke, create API] answered ${changes.map((c) => `${c.status} in ${c.ms} ms`).join(', ')} while NATS was down`);
+    t.diagnostic(`publish queues (depth/published/failures) during the outage: ${queuedDuring.map((q) => `${q.depth}/${q.published}/${q.failures}`).join(' and ')}; empty ${flushedMs} ms after NATS returned: ${queuedAfter.map((q) => `${q.depth}/${q.published}/${q.failures}`).join(' and ')}`);
+    t.diagnostic(`after NATS returned: revoked token refused by both gateways in ${revoked.elapsedMs} ms, the API deployed and subscribed meanwhile served by both in ${deployed.elapsedMs} ms; a token revoked afterwards refused by both in ${revokedAfter.elapsedMs} ms`);
     assert.equal(g.failed, 0, JSON.stringify(g.failures.slice(0, 5)));
     assert.deepEqual(stillServing.statuses, [200, 200]);
     assert.deepEqual(revoked.statuses, [401, 401]);
     assert.ok(revoked.elapsedMs < 1000, `revoked token refused ${revoked.elapsedMs} ms after NATS returned`);
     assert.deepEqual(deployed.statuses, [200, 200]);
-    assert.deepEqual(statuses.map((s) => (s >= 200 && s < 300 ? 'ok' : s)), ['ok', 'ok', 'ok']);
+    assert.deepEqual(revokedAfter.statuses, [401, 401]);
+    assert.ok(revokedAfter.elapsedMs < 1000, `a token revoked after the outage was refused ${revokedAfter.elapsedMs} ms later`);
+    assert.deepEqual(changes.map((c) => (c.status >= 200 && c.status < 300 ? 'ok' : c.status)), ['ok', 'ok', 'ok', 'ok']);
+    for (const c of changes) assert.ok(c.ms < 2000, `a management call during the NATS outage took ${c.ms} ms`);
+    assert.ok(queuedDuring.reduce((n, q) => n + q.depth, 0) >= 4, `the events wait in the publish queues: ${JSON.stringify(queuedDuring)}`);
+    assert.deepEqual(queuedAfter.map((q) => q.depth), [0, 0], 'every queued event was stored once NATS returned');
   });
 });

@@ -107,7 +107,9 @@ describe('nginx', () => {
     assert.match(conf, /location = \/\.well-known \{ proxy_pass http:\/\/key_manager_http; \}/);
     assert.match(conf, /location \/ \{ proxy_pass https:\/\/control_plane_https; \}/);
     assert.doesNotMatch(conf, /\/api\/am\/publisher/, 'no publisher group: its paths go to the control plane');
-    assert.match(conf, /proxy_next_upstream error timeout http_502 http_503 http_504;/);
+    // Regression: with http_503 here, a PostgreSQL outage (every replica 503) became nginx's 502 "no live upstreams".
+    assert.match(conf, /^\s+proxy_next_upstream error timeout;$/m);
+    assert.doesNotMatch(conf, /proxy_next_upstream [^;]*http_50[234]/);
     assert.match(conf, /proxy_next_upstream_tries 3;/);
     assert.doesNotMatch(conf, /proxy_next_upstream [^;]*non_idempotent/);
     assert.doesNotMatch(conf, /ip_hash|hash |sticky/);

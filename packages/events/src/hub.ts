@@ -27,6 +27,8 @@ export interface EventHubConfig {
   token: string;
   creds_file: string;
   stream_prefix: string;
+  /** JetStream replicas per stream (absent: 1). */
+  replicas?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function createEventHub(config: EventHubConfig, deps: { source: str
     token: config.token || undefined,
     credsFile: config.creds_file || undefined,
     prefix: config.stream_prefix || undefined,
+    streamReplicas: config.replicas,
     source: deps.source,
     logger: deps.logger,
     clock: deps.clock,

@@ -60,6 +60,11 @@ export interface HubEvent<T = unknown> {
 export interface PublishOptions {
   /** Defaults to WSO2's super tenant (-1234). */
   tenantId?: number;
+  /**
+   * Deduplication id (NATS `Nats-Msg-Id`): publishes with one id within two minutes are stored
+   * once, so a caller retrying an unacknowledged publish passes the same id. Default: a new one.
+   */
+  msgId?: string;
 }
 
 /** A gap: events `[expected, next)` were dropped by retention before this subscriber saw them. */
@@ -186,7 +191,7 @@ export interface NatsHubOptions {
   connectTimeoutMs?: number;
   /** How long `publish` keeps retrying (same Nats-Msg-Id) before EVENTS_ERR_PUBLISH_FAILED. Default 15000 ms. */
   publishTimeoutMs?: number;
-  /** Base wait between reconnect attempts (plus up to the same again as jitter). Default 1000 ms. */
+  /** Base wait between reconnect attempts (plus up to the same again as jitter). Default 250 ms. */
   reconnectTimeWaitMs?: number;
   logger?: Logger;
   clock?: Clock;

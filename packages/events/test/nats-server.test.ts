@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { natsUrl, skipUnless, tempDir, uniqueName } from '@gatehouse/testing';
-import { Topics, createEventHub, createNatsHub } from '../src/index.ts';
+import { Topics, createEventHub, createNatsHub, createQueuedHub } from '../src/index.ts';
 import type { EventHub } from '../src/index.ts';
 import { streamName } from '../src/transports/nats/hub.ts';
 import { captureLogger, collector } from './hub-suite.ts';
@@ -59,6 +59,57 @@ describe('nats hub: server restart', { skip }, () => {
     assert.deepEqual(c.events.map((e) => e.payload), Array.from({ length: 2 * N }, (_, i) => i + 1));
     assert.equal(await pub.lastSeq(Topics.TokenRevocation), 2 * N, 'the retried publish was stored once');
     assert.ok(logger.warns.some((l) => l.msg?.includes('disconnected')), 'the disconnect was logged');
+  });
+
+  it('regression: a subscriber got one event after a server restart, then nothing for over 40 s', async () => {
+    const opts = { servers: [server.url], prefix: 'stall', reconnectTimeWaitMs: 50 };
+    const pub = await createNatsHub({ ...opts, source: 'control-plane' });
+    const subHub = await createNatsHub({ ...opts, source: 'gateway' });
+    hubs.push(pub, subHub);
+    const c = collector<number>();
+    await subHub.subscribe<number>(Topics.Notification, c.handler, { fromSeq: 1 });
+    await pub.publish(Topics.Notification, 'n', 1);
+    await c.until(1);
+    await server.kill();
+    await waitUntil(() => !pub.isConnected() && !subHub.isConnected(), 'both hubs to see the disconnect');
+    await server.start();
+    await waitUntil(() => pub.isConnected() && subHub.isConnected(), 'both hubs to reconnect');
+    const t0 = performance.now();
+    for (let i = 2; i <= 6; i++) await pub.publish(Topics.Notification, 'n', i);
+    await c.until(6, 3_000);
+    assert.deepEqual(c.events.map((e) => e.payload), [1, 2, 3, 4, 5, 6]);
+    assert.ok(performance.now() - t0 < 3_000);
+  });
+
+  it('queued hub: publishes answer at once while the server is down, and are stored once, in order, when it is back', async () => {
+    const opts = { servers: [server.url], prefix: 'queued', reconnectTimeWaitMs: 50 };
+    const inner = await createNatsHub({ ...opts, source: 'control-plane' });
+    const pub = createQueuedHub(inner, { retryBaseMs: 20 });
+    hubs.push(pub);
+    await pub.publish(Topics.Notification, 'n', 1);
+    assert.ok(await pub.queue.flush(5_000));
+
+    await server.kill();
+    await waitUntil(() => !inner.isConnected(), 'the publisher to see the disconnect');
+    const t0 = performance.now();
+    for (let i = 2; i <= 6; i++) await pub.publish(Topics.Notification, 'n', i);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 50, `5 publishes with NATS down took ${ms} ms`);
+    assert.equal(pub.queue.stats().depth, 5);
+
+    await server.start();
+    const back = performance.now();
+    assert.ok(await pub.queue.flush(10_000), 'every queued event stored');
+    const storedMs = performance.now() - back;
+    // What a consumer reads from the stream: each event once, in publish order.
+    const reader = await createNatsHub({ ...opts, source: 'gateway' });
+    hubs.push(reader);
+    const c = collector<number>();
+    await reader.subscribe<number>(Topics.Notification, c.handler, { fromSeq: 1 });
+    await c.until(6);
+    assert.deepEqual(c.events.map((e) => e.payload), [1, 2, 3, 4, 5, 6]);
+    assert.equal(await reader.lastSeq(Topics.Notification), 6, 'each stored once');
+    assert.ok(storedMs < 5_000, `stored ${storedMs} ms after the server started`);
   });
 });
 

@@ -15,3 +15,25 @@ export function componentGauges(registry: Registry): { up: Gauge<'component'>; s
     startSeconds: new Gauge({ name: 'gatehouse_startup_seconds', help: 'Time from process start to every listener accepting', registers: [registry] }),
   };
 }
+
+/**
+ * Gauges read at scrape time from someone else's counters (the event publish queue's depth and
+ * failures), so the owner needs no prom-client.
+ *
+ * @example
+ * ```ts
+ * scrapedGauges(registry, { gatehouse_event_publish_queue_depth: { help: 'Events waiting', read: () => queue.stats().depth } });
+ * ```
+ */
+export function scrapedGauges(registry: Registry, gauges: Record<string, { help: string; read: () => number }>): void {
+  for (const [name, { help, read }] of Object.entries(gauges)) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+}

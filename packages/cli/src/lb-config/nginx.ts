@@ -37,9 +37,14 @@ export function renderNginx(topology: Topology): string {
   line(1, 'proxy_ssl_verify off;');
   line(1, 'proxy_connect_timeout 5s;');
   line(1, '');
-  line(1, '# Retries: the next replica is tried on these failures, for idempotent requests only (no');
-  line(1, '# `non_idempotent`: a POST/PATCH/LOCK that reached a replica is never replayed).');
-  line(1, 'proxy_next_upstream error timeout http_502 http_503 http_504;');
+  line(1, '# Retries: the next replica is tried when one cannot be reached or does not answer in time,');
+  line(1, '# for idempotent requests only (no `non_idempotent`: a POST/PATCH/LOCK that reached a replica is');
+  line(1, '# never replayed). Not on a 502/503/504 a replica answers: that is its considered answer (503 with');
+  line(1, '# a WSO2 error body while PostgreSQL is down), every replica would give the same one, and counting');
+  line(1, '# it as a failure marks them all down, so clients would get nginx\'s bare 502 instead. A rolling');
+  line(1, '# restart needs no 503 retry: a draining replica answers `Connection: close` and then refuses');
+  line(1, '# connections, which is `error`.');
+  line(1, 'proxy_next_upstream error timeout;');
   line(1, `proxy_next_upstream_tries ${POLICY.tries};`);
   line(1, '');
   line(1, 'ssl_protocols TLSv1.2 TLSv1.3;');

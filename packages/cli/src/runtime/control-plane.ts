@@ -88,6 +88,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     const report = await options.health.readiness();
     return reply.code(report.status === 'UP' ? 200 : 503).send(report);
   });
+  // The readiness report with details (the event publish queue's depth and failures), for people.
+  app.get('/health', async (_request, reply) => {
+    const report = await options.health.report();
+    return reply.code(report.status === 'UP' ? 200 : 503).send(report);
+  });
   app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
 
   for (const component of options.components) {

@@ -4,10 +4,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { createServerKeys, systemClock, type ProfileName, type ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
 import { createRepositories, openDatabases, openLocalStore, seedDefaults, type Databases, type DatabaseOptions, type LocalStore, type Repositories } from '@gatehouse/data';
-import { createEventHub, type EventHub } from '@gatehouse/events';
+import { createEventHub, createQueuedHub, type EventHub, type QueuedEventHub } from '@gatehouse/events';
 import { profileComponents, profileUsesDatabases, type Component, type ComponentDeps } from './components.ts';
 import { createControlPlane, type ControlPlaneServer } from './control-plane.ts';
-import { Health, createLogger, type Logger, componentGauges, createMetrics, loadOrCreateServerSecret, loadOrCreateTls, releaseStartupMemory } from '@gatehouse/runtime';
+import { Health, createLogger, type Logger, componentGauges, createMetrics, loadOrCreateServerSecret, loadOrCreateTls, releaseStartupMemory, scrapedGauges } from '@gatehouse/runtime';
 import { componentLoaders } from './loaders.ts';
 
 /** A problem found before anything was written: reported like a config problem, exit code 2. */
@@ -130,7 +130,23 @@ export async function startNode(config: GatehouseConfig, options: StartNodeOptio
       health.add({ name: 'databases', check: () => dbs.ping() });
     }
     const eventHub = hub as EventHub;
-    health.add({ name: 'event-hub', check: () => eventHub.ping() });
+    // The control plane's publishes go through a queue, so a hub outage never holds a management
+    // call: the change is stored, its event follows when the hub is back (events/src/outbox.ts).
+    // The control plane then serves without the hub, so it is reported but not a readiness check.
+    let queued: QueuedEventHub | undefined;
+    if (usesDatabases) {
+      const q = createQueuedHub(eventHub, { logger: logger.child({ component: 'event-hub' }) });
+      queued = q;
+      health.addDetails('event-publish-queue', () => q.queue.stats());
+      scrapedGauges(metrics, {
+        gatehouse_event_publish_queue_depth: { help: 'Control-plane events waiting to be stored by the event hub', read: () => q.queue.stats().depth },
+        gatehouse_event_publish_queue_oldest_seconds: { help: 'Age of the oldest waiting event', read: () => q.queue.stats().oldestAgeMs / 1000 },
+        gatehouse_event_publish_failures_total: { help: 'Failed publish attempts (each retried)', read: () => q.queue.stats().failures },
+        gatehouse_event_publish_dropped_total: { help: 'Events given up: the publish queue was full, or the hub kept refusing one', read: () => q.queue.stats().dropped },
+        gatehouse_event_published_total: { help: 'Control-plane events stored by the event hub', read: () => q.queue.stats().published },
+      });
+    }
+    health.add({ name: 'event-hub', check: () => eventHub.ping(), ...(queued ? { critical: false } : {}) });
 
     // 4. Components, loaded lazily by profile.
     let controlPlaneUrls: RunningNode['controlPlaneUrls'];
@@ -150,7 +166,8 @@ export async function startNode(config: GatehouseConfig, options: StartNodeOptio
     const components: Component[] = [];
     for (const name of profileComponents[profile]) {
       const factory = await componentLoaders[name]();
-      components.push(await factory(config, { ...deps, logger: logger.child({ component: name }) }));
+      const componentHub = queued && name !== 'gateway' && name !== 'traffic-manager' ? queued : eventHub;
+      components.push(await factory(config, { ...deps, hub: componentHub, logger: logger.child({ component: name }) }));
     }
     for (const component of components) {
       if (component.ready) health.add({ name: component.name, check: () => component.ready?.() ?? Promise.resolve() });
@@ -204,7 +221,8 @@ export async function startNode(config: GatehouseConfig, options: StartNodeOptio
           logger.info({ deadlineMs: deadline }, 'shutting down');
           await Promise.allSettled([controlPlane?.stop(deadline), ...components.map((c) => c.stop?.())]);
           for (const c of components) gauges.up.set({ component: c.name }, 0);
-          await Promise.allSettled([eventHub.close(), databases?.close(), localStore?.close()]);
+          // The queue first gets a few seconds to hand over what is still waiting (then closes the hub).
+          await Promise.allSettled([(queued ?? eventHub).close(), databases?.close(), localStore?.close()]);
           logger.info('stopped');
         })();
         return stopping;

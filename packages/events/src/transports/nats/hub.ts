@@ -263,7 +263,7 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
       assertTopic(topic);
       const stored: StoredEvent = { topic, type, time: clock.now(), source, tenantId: publishOpts.tenantId ?? SUPER_TENANT_ID, payload };
       const body = encodeJson(stored, 'publish');
-      const msgID = randomUUID();
+      const msgID = publishOpts.msgId ?? randomUUID();
       const deadline = Date.now() + publishTimeout;
       // Short first attempts: a request buffered across a server restart can be dropped while
       // JetStream recovers, and the same Nats-Msg-Id makes every retry safe.
@@ -296,7 +296,11 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
       let consumer: Awaited<ReturnType<typeof js.consumers.get>>;
       try {
         consumer = await js.consumers.get(stream, { opt_start_seq: start });
-        messages = await consumer.consume({ max_messages: 256 });
+        // Pull again after every message (threshold = max - 1): after a server restart the client
+        // recreates the ordered consumer but keeps the old pull's pending count, so its first pull
+        // asks for 1 message and, with the default threshold, no other pull follows until missed
+        // heartbeats reset it (measured: one event, then nothing for over 40 s).
+        messages = await consumer.consume({ max_messages: 256, threshold_messages: 255 });
       } catch (err) {
         throw closed ? EventsErrors.create('EVENTS_ERR_CLOSED') : unavailable(err, `cannot subscribe to ${topic}`);
       }
