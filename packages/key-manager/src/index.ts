@@ -6,8 +6,10 @@ import { createAttemptLimiter } from './attempts.ts';
 import { registerAuthorize } from './authorize.ts';
 import { kmContext } from './context.ts';
 import type { KeyManagerDeps } from './context.ts';
+import { ensureConsoleClients } from './console-clients.ts';
 import { registerWso2Dcr } from './dcr.ts';
 import { useOAuthErrors } from './http.ts';
+import { registerInternalRoutes } from './internal-routes.ts';
 import { registerOAuthRoutes } from './oauth-routes.ts';
 
 export { KeyManagerErrors, oauthErrorName } from './errors.ts';
@@ -55,6 +57,7 @@ export async function createKeyManager(config: GatehouseConfig, deps: KeyManager
   const ctx = kmContext(config, deps);
   await ctx.signingKeys.ensure();
   await ctx.systemScopes.seedDefaults(SUPER_TENANT_ID);
+  await ensureConsoleClients(ctx);
   const limiter = createAttemptLimiter(ctx);
   const timers: NodeJS.Timeout[] = [];
 
@@ -78,6 +81,7 @@ export async function createKeyManager(config: GatehouseConfig, deps: KeyManager
         useOAuthErrors(oauth);
         registerOAuthRoutes(oauth, ctx, limiter);
         registerAuthorize(oauth, ctx, limiter);
+        registerInternalRoutes(oauth, ctx, limiter);
       });
       registerWso2Dcr(app, ctx, limiter);
     },
@@ -109,3 +113,6 @@ export type { KmContext } from './context.ts';
 export { createClient, findClient, newClientSecret } from './clients.ts';
 export { issueAccessToken, revokeJwt } from './tokens.ts';
 export { registerWso2Client } from './clients.ts';
+export { INTERNAL_CLIENT_PREFIX, isInternalClient } from './internal-clients.ts';
+export { USER_AUTHENTICATION_PATH } from './internal-routes.ts';
+export { CONSOLE_CLIENTS, consoleOrigins } from './console-clients.ts';

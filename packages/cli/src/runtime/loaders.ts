@@ -79,7 +79,6 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
       return {
         ...gateway,
         async start() {
-          await gateway.start();
           source = config.control_plane.url
             ? createHttpControlPlane({
                 baseUrl: config.control_plane.url,
@@ -89,7 +88,10 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
               })
             : await allInOneControlPlane(config, deps, createHttpControlPlane);
           running = sync(source);
+          // Listeners last: a load balancer sends traffic as soon as the port accepts, and until the
+          // first pull the gateway has no key managers (401) nor subscriptions (403).
           await running.start();
+          await gateway.start();
         },
         async stop() {
           await running?.stop();
