@@ -9,7 +9,9 @@
  *   3. snapshot: the same data directory with the control plane down: the 10,000 APIs come from
  *      the local store.
  *
- * Prints the median (and range) of each, the process's own `startupMs`, and its resident memory.
+ * Prints the median (and range) of each, the process's own `startupMs`, the time its last deploy
+ * took (the route table of every API, from the gateway's log), the CPU time it used until then
+ * (steadier than wall time on a shared machine), and its resident memory.
  *
  *   node_modules/.bin/node bench/gateway-startup.ts [runs=3] [apis=10000]
  */
@@ -78,12 +80,19 @@ function startControlPlane(apis: number): Promise<Server> {
 
 const close = (s: Server | undefined) => new Promise<void>((resolve) => (s ? (s.closeAllConnections(), s.close(() => resolve())) : resolve()));
 
+/** CPU seconds (user + system) the process has used: steadier than wall time on a shared machine. */
+function cpuSeconds(pid: number): number {
+  // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function rssMB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
 /** Exec to the last API answering 200; the process's own startupMs; RSS once it answers. */
-async function timeStart(dataDir: string, lastApi: number): Promise<{ ms: number; startupMs: number; rss: number }> {
+async function timeStart(dataDir: string, lastApi: number): Promise<Row> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -108,13 +117,25 @@ async function timeStart(dataDir: string, lastApi: number): Promise<{ ms: number
       await new Promise((r) => setTimeout(r, 10));
     }
     const ms = performance.now() - t0;
+    const cpu = cpuSeconds(child.pid as number);
     await new Promise((r) => setTimeout(r, 200)); // let it finish its start (banner, start-up GC)
     const startupMs = Number(/"startupMs":(\d+)/.exec(out)?.[1] ?? NaN);
-    return { ms, startupMs, rss: rssMB(child.pid as number) };
+    const deploys = [...out.matchAll(/"chains":\d+,"ms":(\d+)[^\n]*route table swapped/g)];
+    const deployMs = Number(deploys.at(-1)?.[1] ?? NaN);
+    return { ms, startupMs, deployMs, cpu, rss: rssMB(child.pid as number) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+}
+
+interface Row {
+  readonly ms: number;
+  readonly startupMs: number;
+  readonly deployMs: number;
+  /** CPU seconds used until the last API answered. */
+  readonly cpu: number;
+  readonly rss: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -122,11 +143,11 @@ const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs)
 
 const backendServer = createServer((_req, res) => res.end('ok'));
 await new Promise<void>((resolve) => backendServer.listen({ host: '127.0.0.1', port: backendPort }, resolve));
-const results: [string, { ms: number; startupMs: number; rss: number }[]][] = [];
+const results: [string, Row[]][] = [];
 try {
   for (const [label, apis] of [['1 API, pulled from the control plane', 1], [`${count} APIs, pulled (cold data dir)`, count]] as const) {
     const cp = await startControlPlane(apis);
-    const rows: { ms: number; startupMs: number; rss: number }[] = [];
+    const rows: Row[] = [];
     for (let r = 0; r < runs; r++) {
       const dir = await mkdtemp(join(tmpdir(), 'gh-bench-gws-'));
       try {
@@ -144,7 +165,7 @@ try {
     const cp = await startControlPlane(count);
     await timeStart(dir, count - 1);
     await close(cp);
-    const rows: { ms: number; startupMs: number; rss: number }[] = [];
+    const rows: Row[] = [];
     for (let r = 0; r < runs; r++) rows.push(await timeStart(dir, count - 1));
     results.push([`${count} APIs from the local snapshot, control plane down`, rows]);
   } finally {
@@ -155,10 +176,10 @@ try {
 }
 
 console.log(`gateway start-up, median of ${runs} (range), node ${process.version}, ${new Date().toISOString()}`);
-console.log('case                                                    exec to last API 200   startupMs (log)   RSS MB');
+console.log('case                                                    exec to last API 200   startupMs (log)   deploy (log)   CPU s   RSS MB');
 for (const [label, rows] of results) {
   const ms = rows.map((r) => r.ms);
   console.log(
-    `${label.padEnd(55)} ${`${median(ms).toFixed(0)} ms (${range(ms)})`.padStart(20)}   ${median(rows.map((r) => r.startupMs)).toFixed(0).padStart(12)} ms   ${median(rows.map((r) => r.rss)).toFixed(0).padStart(6)}`,
+    `${label.padEnd(55)} ${`${median(ms).toFixed(0)} ms (${range(ms)})`.padStart(20)}   ${median(rows.map((r) => r.startupMs)).toFixed(0).padStart(12)} ms   ${median(rows.map((r) => r.deployMs)).toFixed(0).padStart(9)} ms   ${median(rows.map((r) => r.cpu)).toFixed(2).padStart(5)}   ${median(rows.map((r) => r.rss)).toFixed(0).padStart(6)}`,
   );
 }

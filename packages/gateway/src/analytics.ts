@@ -18,6 +18,8 @@ export interface CallEvent {
   readonly status: number;
   readonly latencyMs: number;
   readonly responseBytes: number | null;
+  /** Let through past its subscription's quota (a tier with `stopOnQuotaReach` false, WSO2's allow-and-mark). */
+  readonly overQuota: boolean;
 }
 
 /**

@@ -1,19 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { EventHub } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 import { AnalyticsCollector } from './analytics.ts';
 import { createRateCounter, type ThrottleOptions } from './throttle/select.ts';
 import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
-import { compileChain, type Policy } from './policy.ts';
+import { ChainCache, type Policy } from './policy.ts';
 import { defaultPolicies } from './policies/index.ts';
 import { BackendJwtSigner, checkBackendJwtOptions, type BackendJwtOptions } from './policies/backend-jwt.ts';
 import { RouteTable } from './router.ts';
 import { GatewayData } from './security/gateway-data.ts';
 import { TokenVerifier, type TrustedIssuer } from './security/token-verifier.ts';
+import type { CredentialAuthority } from './security/credential-authority.ts';
+import type { JwksCache } from './snapshot-jwks.ts';
 import type { RuntimeApi } from './runtime-api.ts';
-import { Upstreams, defaultUpstreamOptions, type UpstreamOptions } from './upstream.ts';
+import { listenerLimitsFromConfig, Upstreams, upstreamOptionsFromConfig, type EndpointSet, type UpstreamOptions } from './upstream.ts';
 
 export interface GatewayDeps {
   readonly nodeId?: string;
@@ -26,8 +28,11 @@ export interface GatewayDeps {
 export interface GatewayOptions {
   readonly policies?: readonly Policy[];
   readonly upstream?: UpstreamOptions;
+  /** Default `gateway.max_body_bytes`. */
   readonly maxBodyBytes?: number;
-  /** Default local counting; `{ mode: 'lease' }` for the Traffic Manager's cluster-wide quota. */
+  /** The clock of circuit breakers and request timing (tests pass a fake one); default `Date.now`. */
+  readonly now?: () => number;
+  /** Default `gateway.throttling` (leases from the Traffic Manager); `{ mode: 'local' }` to count alone. */
   readonly throttle?: ThrottleOptions;
   /** How often expired revocations are forgotten (default one minute). */
   readonly purgeIntervalMs?: number;
@@ -55,8 +60,14 @@ export interface Gateway {
   analytics(): { buffered: number; published: number; dropped: number };
   /** Replaces the key managers whose tokens are accepted. */
   setIssuers(issuers: readonly TrustedIssuer[]): void;
+  /** Where opaque tokens are introspected and basic-auth passwords checked (the control plane's Key Manager). */
+  setCredentialAuthority(authority: CredentialAuthority | undefined): void;
   /** Actual listener URLs (`http`, `https`), once started. */
   readonly listeners: { http?: string; https?: string };
+  /** `/health/ready` and `/health` on the gateway's listeners (GatewaySync adds its state there). */
+  readonly health: Health;
+  /** External key managers' fetched keys (kept in the local snapshot). */
+  readonly jwks: JwksCache;
 }
 
 /**
@@ -68,23 +79,37 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   const verifier = new TokenVerifier();
   const data = new GatewayData();
   const collector = new AnalyticsCollector(deps.hub, deps.logger);
-  const throttle = createRateCounter(options.throttle, { hub: deps.hub, gatewayId: deps.nodeId ?? 'gateway', logger: deps.logger, metrics: deps.metrics });
+  const throttle = createRateCounter(options.throttle ?? { mode: config.gateway.throttling }, { hub: deps.hub, gatewayId: deps.nodeId ?? 'gateway', logger: deps.logger, metrics: deps.metrics });
   const counter = throttle.counter;
   if (options.backendJwt) checkBackendJwtOptions(options.backendJwt);
   const signer = options.backendJwt?.enabled ? new BackendJwtSigner(options.backendJwt.issuer ?? 'wso2.org/products/am') : undefined;
   const backendJwt = signer && options.backendJwt ? { signer, options: options.backendJwt } : undefined;
-  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway', backendJwt, trustForwardedFor: options.trustForwardedFor });
-  const upstreams = new Upstreams(options.upstream ?? defaultUpstreamOptions);
+  const policies = options.policies ?? defaultPolicies({ verifier, data, collector, counter, metrics: deps.metrics, gatewayId: deps.nodeId ?? 'gateway', backendJwt, trustForwardedFor: options.trustForwardedFor, logger: deps.logger });
+  const upstreams = new Upstreams(options.upstream ?? upstreamOptionsFromConfig(config.gateway, deps.logger));
   const state: GatewayHandlerState = { table: RouteTable.empty<CompiledRoute>() };
   let deployed: readonly RuntimeApi[] = [];
   const health = new Health();
-  health.add({ name: 'event-hub', check: () => deps.hub.ping() });
+  // Not critical: without the event hub the gateway still serves on the state it has (and pulls
+  // everything again when the hub is back), so an event-hub outage must not take every gateway out
+  // of its load balancer. Reported in /health and gatehouse_gateway_event_hub_connected instead.
+  health.add({ name: 'event-hub', critical: false, check: () => deps.hub.ping() });
+  if (deps.metrics && !deps.metrics.getSingleMetric('gatehouse_gateway_event_hub_connected')) {
+    new Gauge({
+      name: 'gatehouse_gateway_event_hub_connected',
+      help: '1 while the gateway is connected to the event hub; 0 while it serves on the state it has, without events',
+      registers: [deps.metrics],
+      collect() {
+        this.set(deps.hub.isConnected() ? 1 : 0);
+      },
+    });
+  }
   const ops = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url;
     // Reserved paths, answered before routing: an API context may not start with them.
-    return url !== undefined && (url.startsWith('/health/') || url === '/metrics') && (signer?.serve(req, res) || serveOps(req, res, health, deps.metrics));
+    return url !== undefined && (url.startsWith('/health/') || url === '/health' || url === '/metrics') && (signer?.serve(req, res) || serveOps(req, res, health, deps.metrics));
   };
-  const handler = createHandler(state, { maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024, ops });
+  const handler = createHandler(state, { maxBodyBytes: options.maxBodyBytes ?? config.gateway.max_body_bytes, requestBufferBytes: config.gateway.request_buffer_bytes, ops, now: options.now });
+  const limits = listenerLimitsFromConfig(config.gateway);
   const specs = [
     { key: 'http' as const, spec: { host: config.gateway.host, port: config.gateway.http_port } },
     { key: 'https' as const, spec: { host: config.gateway.host, port: config.gateway.https_port, tls: deps.tls } },
@@ -104,7 +129,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
       purge.unref();
       listeners = await Promise.all(
         specs.map(async ({ key, spec }) => {
-          const l = await listen(createListenerServer(spec, handler), spec);
+          const l = await listen(createListenerServer(spec, handler, limits), spec);
           urls[key] = l.url;
           return l;
         }),
@@ -118,18 +143,45 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     },
     urls: () => listeners.map((l) => `gateway ${l.url}`),
     deploy(apis) {
-      const table = RouteTable.build<CompiledRoute>(apis, (api, op) => ({
-        chain: compileChain(policies, api, op),
-        production: api.endpoints.production ? upstreams.endpointSet(api.endpoints.production) : undefined,
-        sandbox: api.endpoints.sandbox ? upstreams.endpointSet(api.endpoints.sandbox) : undefined,
-      }));
+      const started = performance.now();
+      // Routes with the same policy hooks share one chain (Policy.shareKey), and the routes of one
+      // API with one chain share one CompiledRoute and its endpoint sets: 10,000 APIs cost a
+      // handful of chains, not 30,000.
+      const chains = new ChainCache(policies);
+      let last: RuntimeApi | undefined;
+      let routes: CompiledRoute[] = [];
+      let production: EndpointSet | undefined;
+      let sandbox: EndpointSet | undefined;
+      const table = RouteTable.build<CompiledRoute>(apis, (api, op) => {
+        if (api !== last) {
+          last = api;
+          routes = [];
+          production = api.endpoints.production ? upstreams.endpointSet(api.endpoints.production) : undefined;
+          sandbox = api.endpoints.sandbox ? upstreams.endpointSet(api.endpoints.sandbox) : undefined;
+        }
+        const chain = chains.compile(api, op);
+        let route = routes.find((r) => r.chain === chain);
+        if (route === undefined) routes.push((route = { chain, production, sandbox }));
+        return route;
+      });
       state.table = table;
       deployed = apis;
-      deps.logger.info({ apis: table.size }, 'route table swapped');
+      deps.logger.info({ apis: table.size, chains: chains.size, ms: Math.round(performance.now() - started) }, 'route table swapped');
     },
     apis: () => deployed,
     data,
     setIssuers: (issuers) => verifier.setIssuers(issuers),
+    setCredentialAuthority(authority) {
+      let lastLog = 0;
+      verifier.setAuthority(authority, (err) => {
+        // One line per 10 s at most: every call of a Key Manager outage would fail the same way.
+        if (Date.now() - lastLog < 10_000) return;
+        lastLog = Date.now();
+        deps.logger.warn({ err: err.message }, 'the key manager did not validate credentials; answering 503');
+      });
+    },
     analytics: () => collector.stats,
+    health,
+    jwks: verifier.jwks,
   };
 }

@@ -193,6 +193,7 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       rateLimit: undefined,
       status: 0,
       reply: undefined,
+      overQuota: false,
     };
     const access = route.chain.access;
     if (access.length === 0) return proceed(ctx, route, host);

@@ -228,6 +228,34 @@ it('throttles by subscription tier with WSO2 headers and codes, and counts appli
   gw.data.setPolicies([]);
 });
 
+it('marks calls let through past the quota (stopOnQuotaReach false) as over quota in their analytics events', async () => {
+  gw.data.setPolicies([{ kind: 'subscription', name: 'Free', limit: { count: 1, windowMs: 60_000 }, stopOnQuotaReach: false }]);
+  gw.data.setSubscriptions([{ applicationId: 'app-q', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Free' }]);
+  const seen: { status: number; applicationId: string | null; overQuota: boolean }[] = [];
+  const sub = await hub.subscribe<{ events: typeof seen }>('analytics', (e) => {
+    seen.push(...e.payload.events.filter((x) => x.applicationId === 'app-q'));
+  });
+  try {
+    const t = await token({ application: { id: 'app-q', name: 'Q', owner: 'alice', tier: 'Unlimited' } });
+    const first = await call('/orders/v1/orders', `Bearer ${t}`);
+    const second = await call('/orders/v1/orders', `Bearer ${t}`);
+    assert.deepEqual([first.status, second.status], [200, 200], 'the call past the quota goes through');
+    assert.equal(second.headers['x-ratelimit-remaining'], '0');
+    const deadline = Date.now() + 3_000;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      seen.map((e) => [e.status, e.overQuota]),
+      [
+        [200, false],
+        [200, true],
+      ],
+    );
+  } finally {
+    await sub.unsubscribe();
+    gw.data.setPolicies([]);
+  }
+});
+
 it('burst control refuses with 900807 before the subscription quota runs out', async () => {
   gw.data.setPolicies([{ kind: 'subscription', name: 'Gold', limit: { count: 1000, windowMs: 60_000 }, burst: { count: 2, windowMs: 60_000 }, stopOnQuotaReach: true }]);
   gw.data.setSubscriptions([{ applicationId: 'app-b', apiId: 'api-1', status: 'UNBLOCKED', tier: 'Gold' }]);

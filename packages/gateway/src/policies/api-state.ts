@@ -7,5 +7,6 @@ const blocked = fault(503, FaultCodes.ApiBlocked, 'API blocked', 'This API has b
 export const apiStatePolicy: Policy = {
   name: 'api-state',
   priority: 1900,
+  shareKey: (api) => (api.status.toUpperCase() === 'BLOCKED' ? 'blocked' : ''),
   create: (api) => (api.status.toUpperCase() === 'BLOCKED' ? { access: () => blocked } : undefined),
 };

@@ -3,7 +3,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { fault, FaultCodes, type LocalReply } from '../faults.ts';
 import type { Policy, RequestContext } from '../policy.ts';
 import type { GatewayData } from '../security/gateway-data.ts';
-import { basePaths, type RuntimeApi } from '../runtime-api.ts';
+import { basePaths, type RuntimeApi, type RuntimeOperation } from '../runtime-api.ts';
 import { clientAddress, inRange, parseIp } from '../security/ip.ts';
 import { UNAVAILABLE, type BasicIdentity } from '../security/remote-credentials.ts';
 import type { TokenVerifier, VerifiedApiKey, VerifiedToken } from '../security/token-verifier.ts';
@@ -60,6 +60,22 @@ function rolesFor(api: RuntimeApi, required: readonly string[]): ReadonlySet<str
   return roles;
 }
 
+/** What the hooks of one route are made from. */
+function settingsOf(api: RuntimeApi, operation: RuntimeOperation): { oauth: boolean; basic: boolean; apiKeys: boolean; keyHeader: string; basicRoles: ReadonlySet<string> | undefined; byContext: string | undefined } {
+  const schemes = api.securitySchemes ?? [];
+  const apiKeys = schemes.includes('api_key');
+  const basic = schemes.includes('basic_auth');
+  return {
+    oauth: schemes.includes('oauth2') || (!apiKeys && !basic),
+    basic,
+    apiKeys,
+    keyHeader: (api.apiKeyHeader || 'apikey').toLowerCase(),
+    basicRoles: basic ? rolesFor(api, operation.scopes) : undefined,
+    // How the API's keys name it: by id (read from the call), or by versioned context and version.
+    byContext: apiKeys ? `${basePaths(api)[0]}\n${api.version}` : undefined,
+  };
+}
+
 /**
  * Authentication with the subscription and scope checks that follow it (WSO2's
  * APIAuthenticationHandler), by the API's security schemes:
@@ -86,22 +102,22 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
   return {
     name: 'authentication',
     priority: 1800,
+    // Routes with the same schemes, key header and scopes share their hooks (all the OAuth2
+    // routes of a gateway, typically); the API's id comes from the call.
+    shareKey(api, operation) {
+      if (operation.authType === 'None') return '';
+      const c = settingsOf(api, operation);
+      return `${c.oauth ? 'o' : ''}${c.basic ? 'b' : ''}${c.apiKeys ? 'k' : ''}\n${c.keyHeader}\n${JSON.stringify(operation.scopes)}\n${c.basicRoles === undefined ? '*' : JSON.stringify([...c.basicRoles])}\n${c.byContext ?? ''}`;
+    },
     create(api, operation) {
       if (operation.authType === 'None') return undefined;
       const required = operation.scopes;
-      const schemes = api.securitySchemes ?? [];
-      const apiKeys = schemes.includes('api_key');
-      const basic = schemes.includes('basic_auth');
-      const oauth = schemes.includes('oauth2') || (!apiKeys && !basic);
+      const { oauth, basic, apiKeys, keyHeader, basicRoles, byContext } = settingsOf(api, operation);
       const authorization = oauth || basic;
-      const keyHeader = (api.apiKeyHeader || 'apikey').toLowerCase();
       const { missing, invalid: invalidReply } = replies(oauth, basic, apiKeys, keyHeader);
-      const basicRoles = basic ? rolesFor(api, required) : undefined;
-      // How the API's keys name it: by id, or by versioned context and version.
-      const byContext = `${basePaths(api)[0]}\n${api.version}`;
       const decideKey = (ctx: RequestContext, key: VerifiedApiKey): LocalReply | undefined => {
         if (data.isRevoked(key.jti)) return invalidReply;
-        if (!key.subscribedApis.has(api.id) && !key.subscribedApis.has(byContext)) return keyNotForApi;
+        if (!key.subscribedApis.has(ctx.api.id) && (byContext === undefined || !key.subscribedApis.has(byContext))) return keyNotForApi;
         // API keys carry no scopes: an operation that needs one is not for them.
         if (required.length > 0) return scopeDenied;
         if (key.permittedIps !== undefined) {
@@ -122,7 +138,7 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
       const decide = (ctx: RequestContext, token: VerifiedToken, credentialHeader: string): LocalReply | undefined => {
         const app = token.application;
         if (app === undefined) return notSubscribed;
-        const sub = data.subscription(app.id, api.id);
+        const sub = data.subscription(app.id, ctx.api.id);
         if (sub === undefined || sub.status === 'ON_HOLD' || sub.status === 'REJECTED') return notSubscribed;
         if (sub.status === 'BLOCKED' || (sub.status === 'PROD_ONLY_BLOCKED' && token.keyType === 'PRODUCTION')) return subscriptionBlocked;
         ctx.keyType = token.keyType;

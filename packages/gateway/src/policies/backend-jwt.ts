@@ -131,7 +131,10 @@ export function createBackendJwtPolicy(deps: { data: GatewayData; signer?: Backe
   return {
     name: 'backend-jwt',
     priority: 1400,
-    create(api, operation) {
+    // Two hooks objects at most, one for unsecured and one for secured routes: the API is read
+    // from the call.
+    shareKey: (_api, operation) => (signer === undefined || !options.enabled ? '' : operation.authType === 'None' ? 'none' : 'secured'),
+    create(_api, operation) {
       if (signer === undefined || !options.enabled) return undefined;
       if (operation.authType === 'None') {
         return {
@@ -141,8 +144,6 @@ export function createBackendJwtPolicy(deps: { data: GatewayData; signer?: Backe
           },
         };
       }
-      const apiId = api.id;
-      const context = basePaths(api)[0];
       const addAssertion = (headers: [string, string][] | undefined, jwt: string): [string, string][] => {
         const out = headers ?? [];
         out.push([header, jwt]);
@@ -153,6 +154,8 @@ export function createBackendJwtPolicy(deps: { data: GatewayData; signer?: Backe
           (ctx.dropHeaders ??= []).push(drop);
           const token = ctx.token;
           if (token === undefined) return undefined;
+          const api = ctx.api;
+          const apiId = api.id;
           // RFC 7519 §4.1.7: a jti is unique per issuer only.
           const key = `${token.issuer}\n${token.jti}\n${apiId}`;
           const t = now();
@@ -177,7 +180,7 @@ export function createBackendJwtPolicy(deps: { data: GatewayData; signer?: Backe
               [`${DIALECT}/applicationname`]: app?.name,
               [`${DIALECT}/applicationtier`]: app?.tier,
               [`${DIALECT}/apiname`]: api.name,
-              [`${DIALECT}/apicontext`]: context,
+              [`${DIALECT}/apicontext`]: basePaths(api)[0],
               [`${DIALECT}/version`]: api.version,
               [`${DIALECT}/tier`]: app ? data.subscription(app.id, apiId)?.tier : undefined,
               [`${DIALECT}/keytype`]: token.keyType,

@@ -1,6 +1,6 @@
 import { fault, FaultCodes } from '../faults.ts';
 import type { Policy } from '../policy.ts';
-import { basePaths } from '../runtime-api.ts';
+import { basePaths, type RuntimeApi } from '../runtime-api.ts';
 import type { GatewayData } from '../security/gateway-data.ts';
 import { clientAddress } from '../security/ip.ts';
 
@@ -18,14 +18,15 @@ export function createBlockingPolicy(deps: { data: GatewayData; trustForwardedFo
   return {
     name: 'blocking',
     priority: 1700,
-    create(api) {
-      // What an API condition may name: the context as published, with its version, unversioned.
-      const contexts = [...new Set([trimSlash(api.context), ...basePaths(api)])];
+    // One hooks object for every route: the API's contexts are derived on the first call that
+    // needs them (only while some API condition is in force).
+    shareKey: () => '',
+    create() {
       return {
         access(ctx) {
           const rules = data.blocking;
           if (rules.empty) return undefined;
-          if (rules.apis.size > 0) for (const c of contexts) if (rules.apis.has(c)) return blocked;
+          if (rules.apis.size > 0) for (const c of contextsOf(ctx.api)) if (rules.apis.has(c)) return blocked;
           const token = ctx.token;
           if (token !== undefined) {
             if (token.application !== undefined && rules.applicationBlocked(token.application)) return blocked;
@@ -37,6 +38,15 @@ export function createBlockingPolicy(deps: { data: GatewayData; trustForwardedFo
       };
     },
   };
+}
+
+const contexts = new WeakMap<RuntimeApi, readonly string[]>();
+
+/** What an API condition may name: the context as published, with its version, unversioned. */
+function contextsOf(api: RuntimeApi): readonly string[] {
+  let c = contexts.get(api);
+  if (c === undefined) contexts.set(api, (c = [...new Set([trimSlash(api.context), ...basePaths(api)])]));
+  return c;
 }
 
 function trimSlash(p: string): string {

@@ -10,11 +10,13 @@ import type { Policy } from '../policy.ts';
 export const corsPolicy: Policy = {
   name: 'cors',
   priority: 2000,
+  // One hooks object for every CORS-enabled route: it reads the API's configuration from the call.
+  shareKey: (api) => (api.cors?.enabled ? 'on' : ''),
   create(api) {
-    const cors = api.cors;
-    if (!cors?.enabled) return undefined;
+    if (!api.cors?.enabled) return undefined;
     return {
       responseHeaders(ctx, headers) {
+        const cors = ctx.api.cors as CorsConfig;
         const origin = allowedOrigin(cors, ctx.req);
         if (origin === undefined) return;
         headers['access-control-allow-origin'] = origin;

@@ -153,6 +153,9 @@ export function createHeadersPolicy(deps: { logger?: Logger } = {}): Policy {
     name: 'headers',
     priority: 1450,
     configSchema: headerPoliciesConfigSchema,
+    // Routes without header policies share "none"; each route with some compiles its own (and
+    // logs its own problems).
+    shareKey: (api, operation) => (api.policies === undefined && operation.policies === undefined ? '' : undefined),
     create(api, operation) {
       if (api.policies === undefined && operation.policies === undefined) return undefined;
       const { actions, problems } = compileHeaderActions(api, operation);

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import { fault, FaultCodes, type LocalReply } from '../faults.ts';
-import type { Policy, RequestContext } from '../policy.ts';
+import { RouteMemo, type Policy, type PolicyHooks, type RequestContext } from '../policy.ts';
 import { basePaths, type RuntimeApi } from '../runtime-api.ts';
 import type { GatewayData } from '../security/gateway-data.ts';
 import { clientAddress } from '../security/ip.ts';
@@ -144,6 +144,21 @@ class CallFacts implements RequestFacts {
   }
 }
 
+/** What the routes of one API share: subscription counter keys, the subscription and application check, backend TPS. */
+interface ApiChecks {
+  readonly subKeys: Keys;
+  readonly subscription: Step;
+  readonly tps: Step | undefined;
+}
+
+/** One route's checks in order, and what conditions and key templates read of the route. */
+interface RouteChecks {
+  readonly steps: readonly Step[];
+  /** An advanced policy applies, whose conditional groups may read the call's facts. */
+  readonly usesFacts: boolean;
+  readonly facts: RouteFacts;
+}
+
 interface RouteFacts {
   readonly api: RuntimeApi;
   /** The versioned context (`/pizzashack/1.0.0`), as WSO2's `apiContext`. */
@@ -160,10 +175,10 @@ type Level = (typeof LEVELS)[number];
  * the API has one, else the operation's: WSO2 lets one replace the other), with its conditional
  * groups on IP, header, query parameter and JWT claim; the subscription tier (burst control, then
  * its request count or bandwidth quota; `stopOnQuotaReach: false` lets calls past it through,
- * marked with `X-RateLimit-Remaining: 0` and counted in `gatehouse_throttle_over_quota_total`); the
- * application tier; Admin's custom rules (a key template over user, application, API and client
- * address); and the API's backend maximum TPS (Publisher's `maxTps`). Each refuses with WSO2's
- * fault code, `Retry-After` and `X-RateLimit-*`.
+ * marked with `X-RateLimit-Remaining: 0`, `ctx.overQuota` (in the call's analytics event) and
+ * `gatehouse_throttle_over_quota_total`); the application tier; Admin's custom rules (a key
+ * template over user, application, API and client address); and the API's backend maximum TPS
+ * (Publisher's `maxTps`). Each refuses with WSO2's fault code, `Retry-After` and `X-RateLimit-*`.
  *
  * Counters: the advanced, subscription, application and custom limits count on `counter` (the
  * Traffic Manager's leases by default, so cluster-wide). Burst control and backend TPS, per second
@@ -252,72 +267,87 @@ export function createThrottlingPolicy(deps: ThrottlingDeps): Policy {
     };
   };
 
+  /** What the routes of one API share, built on the first call of any of them. */
+  const apis = new WeakMap<RuntimeApi, ApiChecks>();
+  const checksOf = (api: RuntimeApi): ApiChecks => {
+    let c = apis.get(api);
+    if (c === undefined) {
+      const subKeys = new Keys((app) => `sub|${app}|${api.id}`);
+      const burstKeys = new Keys((app) => `burst|sub|${app}|${api.id}`);
+      apis.set(api, (c = { subKeys, subscription: subscriptionAndApplication(api, subKeys, burstKeys), tps: backendTps(api) }));
+    }
+    return c;
+  };
+  /** One route's checks, in order, built on its first call (a deploy of 10,000 APIs builds none). */
+  const routes = new RouteMemo<RouteChecks>((api, operation) => {
+    const context = basePaths(api)[0];
+    const steps: Step[] = [];
+    // Advanced policies: the API's replaces the operation's, as in WSO2.
+    const level = api.apiThrottlingPolicy
+      ? advanced(api.apiThrottlingPolicy, `api|${api.id}`, FaultCodes.ThrottledOut, 'api')
+      : operation.throttlingPolicy
+        ? advanced(operation.throttlingPolicy, `res|${api.id}|${operation.verb}|${operation.target}`, FaultCodes.ResourceThrottled, 'resource')
+        : undefined;
+    if (level) steps.push(level);
+    const shared = checksOf(api);
+    steps.push(shared.subscription);
+    steps.push(custom);
+    if (shared.tps) steps.push(shared.tps);
+    return { steps, usesFacts: level !== undefined, facts: { api, context, resourceKey: `${context}${operation.target}:${operation.verb}` } };
+  });
+
+  // Every key the call counts on is ready (holds quota, or is known spent) before any is
+  // counted, so a call that waits for a lease never counts a key twice.
+  const run = (ctx: RequestContext, route: RouteChecks, facts: CallFacts | undefined, deadline: number): LocalReply | undefined | Promise<LocalReply | undefined> => {
+    const t = now();
+    const steps = route.steps;
+    if (ready !== undefined) {
+      for (let i = 0; i < steps.length; i++) {
+        const w = steps[i](ctx, t, facts, true);
+        if (w instanceof Waiting) return wait(ctx, route, facts, deadline < 0 ? t + maxWaitMs : deadline, w.key);
+      }
+    }
+    for (let i = 0; i < steps.length; i++) {
+      const r = steps[i](ctx, t, facts, false);
+      if (r !== undefined) {
+        refusedBy.get((r as LocalReply).code)?.inc();
+        return r as LocalReply;
+      }
+    }
+    return undefined;
+  };
+  const wait = async (ctx: RequestContext, route: RouteChecks, facts: CallFacts | undefined, deadline: number, key: string): Promise<LocalReply | undefined> => {
+    await counter.settled(key);
+    const t = now();
+    // Leases keep coming but never enough for this call (a crowd on one key): let it retry.
+    if (t >= deadline) return throttled(429, FaultCodes.ThrottledOut, 'Message throttled out', 'cluster', { limit: 0, resetAt: t + 1000 }, t);
+    return run(ctx, route, facts, deadline);
+  };
+
+  // One hooks object for every route: what differs between routes is built per route on its
+  // first call (`routes`), so a deploy compiles nothing here.
+  const hooks: PolicyHooks = {
+    access(ctx) {
+      const route = routes.get(ctx.api, ctx.operation);
+      // Custom rules read facts too; built only when some rule or condition may read them.
+      const facts = route.usesFacts || data.customPolicies.length > 0 ? new CallFacts(ctx, trust, route.facts) : undefined;
+      return run(ctx, route, facts, -1);
+    },
+    responseHeaders(ctx: RequestContext, headers: OutgoingHttpHeaders) {
+      if (ctx.reply === undefined) bandwidth(ctx, headers);
+      const d = ctx.rateLimit;
+      if (d === undefined || headers['x-ratelimit-limit'] !== undefined) return;
+      headers['x-ratelimit-limit'] = String(d.limit);
+      headers['x-ratelimit-remaining'] = String(d.remaining);
+      headers['x-ratelimit-reset'] = String(Math.ceil(d.resetAt / 1000));
+    },
+  };
+
   return {
     name: 'throttling',
     priority: 1500,
-    create(api, operation) {
-      const context = basePaths(api)[0];
-      const route: RouteFacts = { api, context, resourceKey: `${context}${operation.target}:${operation.verb}` };
-      const steps: Step[] = [];
-      // Advanced policies: the API's replaces the operation's, as in WSO2.
-      const level = api.apiThrottlingPolicy
-        ? advanced(api.apiThrottlingPolicy, `api|${api.id}`, FaultCodes.ThrottledOut, 'api')
-        : operation.throttlingPolicy
-          ? advanced(operation.throttlingPolicy, `res|${api.id}|${operation.verb}|${operation.target}`, FaultCodes.ResourceThrottled, 'resource')
-          : undefined;
-      if (level) steps.push(level);
-      const subKeys = new Keys((app) => `sub|${app}|${api.id}`);
-      const burstKeys = new Keys((app) => `burst|sub|${app}|${api.id}`);
-      steps.push(subscriptionAndApplication(api, subKeys, burstKeys));
-      steps.push(custom);
-      const tps = backendTps(api);
-      if (tps) steps.push(tps);
-      const usesFacts = level !== undefined;
-      const bandwidth = bandwidthCharge(api, subKeys);
-
-      // Every key the call counts on is ready (holds quota, or is known spent) before any is
-      // counted, so a call that waits for a lease never counts a key twice.
-      const run = (ctx: RequestContext, facts: CallFacts | undefined, deadline: number): LocalReply | undefined | Promise<LocalReply | undefined> => {
-        const t = now();
-        if (ready !== undefined) {
-          for (let i = 0; i < steps.length; i++) {
-            const w = steps[i](ctx, t, facts, true);
-            if (w instanceof Waiting) return wait(ctx, facts, deadline < 0 ? t + maxWaitMs : deadline, w.key);
-          }
-        }
-        for (let i = 0; i < steps.length; i++) {
-          const r = steps[i](ctx, t, facts, false);
-          if (r !== undefined) {
-            refusedBy.get((r as LocalReply).code)?.inc();
-            return r as LocalReply;
-          }
-        }
-        return undefined;
-      };
-      const wait = async (ctx: RequestContext, facts: CallFacts | undefined, deadline: number, key: string): Promise<LocalReply | undefined> => {
-        await counter.settled(key);
-        const t = now();
-        // Leases keep coming but never enough for this call (a crowd on one key): let it retry.
-        if (t >= deadline) return throttled(429, FaultCodes.ThrottledOut, 'Message throttled out', 'cluster', { limit: 0, resetAt: t + 1000 }, t);
-        return run(ctx, facts, deadline);
-      };
-
-      return {
-        access(ctx) {
-          // Custom rules read facts too; built only when some rule or condition may read them.
-          const facts = usesFacts || data.customPolicies.length > 0 ? new CallFacts(ctx, trust, route) : undefined;
-          return run(ctx, facts, -1);
-        },
-        responseHeaders(ctx: RequestContext, headers: OutgoingHttpHeaders) {
-          if (ctx.reply === undefined) bandwidth(ctx, headers);
-          const d = ctx.rateLimit;
-          if (d === undefined || headers['x-ratelimit-limit'] !== undefined) return;
-          headers['x-ratelimit-limit'] = String(d.limit);
-          headers['x-ratelimit-remaining'] = String(d.remaining);
-          headers['x-ratelimit-reset'] = String(Math.ceil(d.resetAt / 1000));
-        },
-      };
-    },
+    shareKey: () => '',
+    create: () => hooks,
   };
 
   /** The subscription tier (burst, then quota) and the application tier; nothing for an unsecured call. */
@@ -338,7 +368,8 @@ export function createThrottlingPolicy(deps: ThrottlingDeps): Policy {
           if (s instanceof Waiting) return s;
           if (s !== undefined) {
             if (tier.stopOnQuotaReach) return s;
-            // WSO2's allow-and-mark: the call goes on, shown as over quota.
+            // WSO2's allow-and-mark: the call goes on, shown as over quota (and so in analytics).
+            ctx.overQuota = true;
             overQuota?.inc();
             if (!tier.limit.bytes) ctx.rateLimit = { limit: tier.limit.count, remaining: 0, resetAt: t - (t % tier.limit.windowMs) + tier.limit.windowMs };
           }
@@ -385,15 +416,13 @@ export function createThrottlingPolicy(deps: ThrottlingDeps): Policy {
   }
 
   /** Response bytes of a bandwidth subscription tier, counted once the backend answers. */
-  function bandwidthCharge(api: RuntimeApi, subKeys: Keys): (ctx: RequestContext, headers: OutgoingHttpHeaders) => void {
-    return (ctx, headers) => {
-      const app = ctx.token?.application;
-      if (app === undefined) return;
-      const sub = data.subscription(app.id, api.id);
-      const limit = sub ? data.policy('subscription', sub.tier)?.limit : undefined;
-      if (limit?.bytes !== true) return;
-      const len = Number(headers['content-length']);
-      if (len > 0) counter.charge(subKeys.get(app.id), limit, now(), len);
-    };
+  function bandwidth(ctx: RequestContext, headers: OutgoingHttpHeaders): void {
+    const app = ctx.token?.application;
+    if (app === undefined) return;
+    const sub = data.subscription(app.id, ctx.api.id);
+    const limit = sub ? data.policy('subscription', sub.tier)?.limit : undefined;
+    if (limit?.bytes !== true) return;
+    const len = Number(headers['content-length']);
+    if (len > 0) counter.charge(checksOf(ctx.api).subKeys.get(app.id), limit, now(), len);
   }
 }
