@@ -2,25 +2,23 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
-import { api, httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
-import { clusterSkip, startLocalCluster, type LocalCluster } from '@gatehouse/testing/cluster';
+import { api, httpCall, type MockUpstream } from '@gatehouse/testing';
+import { clusterSkip, startClusterWithBackend, type ClusterWithBackend, type LocalCluster } from '@gatehouse/testing/cluster';
 import { DP, PUB, appToken, callUntil, consumer, everyGatewayUntil, importPetstore, provider, revoke } from './flow.ts';
 
 // The whole business flow on a distributed deployment: 2 control planes, 2 gateways and 2 traffic
 // managers on a private PostgreSQL and NATS, every call through nginx.
 
 describe('business flow on a cluster', { skip: clusterSkip() }, () => {
+  let fx: ClusterWithBackend;
   let cluster: LocalCluster;
   let backend: MockUpstream;
 
   before(async () => {
-    backend = await startMockUpstream('petstore-backend');
-    cluster = await startLocalCluster();
+    fx = await startClusterWithBackend('petstore-backend');
+    ({ cluster, backend } = fx);
   }, { timeout: 120_000 });
-  after(async () => {
-    await cluster?.close();
-    await backend?.close();
-  });
+  after(() => fx?.close());
 
   it('import an OpenAPI, publish, deploy, sign up, subscribe, keys, token, call through nginx to the backend; revocation refused on every gateway', { timeout: 90_000 }, async (t) => {
     const t0 = Date.now();

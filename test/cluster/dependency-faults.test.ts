@@ -1,36 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, clientBasicAuth, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
-import { clusterSkip, describeLoad, startLoad, startLocalCluster, type LocalCluster } from '@gatehouse/testing/cluster';
-import { DP, PUB, appToken, call, callUntil, consumer, createApi, deploy, everyGatewayUntil, provider, revoke, type Consumer, type Provider } from './flow.ts';
+import { api, clientBasicAuth, type MockUpstream } from '@gatehouse/testing';
+import { clusterSkip, describeLoad, startLoad, startClusterWithBackend, type ClusterWithBackend, type LocalCluster } from '@gatehouse/testing/cluster';
+import { DP, PUB, appToken, call, callUntil, createApi, everyGatewayUntil, shopSubscriber, SHOP_ITEMS, revoke, type Consumer, type Provider } from './flow.ts';
 
 // What the gateways and the control plane do when one of their dependencies goes away and comes
 // back: a control-plane replica, PostgreSQL, NATS.
 
 describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, () => {
+  let fx: ClusterWithBackend;
   let cluster: LocalCluster;
   let backend: MockUpstream;
   let p: Provider;
   let c: Consumer;
   let token: string;
-  const ITEMS = '/shop/1.0.0/items';
+  const ITEMS = SHOP_ITEMS;
   const CATALOG = `${DP}/apis?limit=5`;
 
   before(async () => {
-    backend = await startMockUpstream('shop-backend');
-    cluster = await startLocalCluster();
-    p = await provider(cluster);
-    const apiId = await createApi(cluster, p, 'Shop', '/shop', backend.url);
-    await deploy(cluster, p, apiId);
-    c = await consumer(cluster, p, 'erin', [apiId], 'Unlimited');
-    token = await appToken(cluster, c);
-    const ready = await everyGatewayUntil(cluster, ITEMS, token, (s) => s === 200);
-    assert.deepEqual(ready.statuses, [200, 200]);
+    fx = await startClusterWithBackend('shop-backend');
+    ({ cluster, backend } = fx);
+    ({ provider: p, consumer: c, token } = await shopSubscriber(cluster, backend.url, 'erin'));
   }, { timeout: 120_000 });
-  after(async () => {
-    await cluster?.close();
-    await backend?.close();
-  });
+  after(() => fx?.close());
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const gatewayLoad = () => startLoad({ url: `${cluster.urls.gatewayHttp}${ITEMS}`, headers: { authorization: `Bearer ${token}` }, concurrency: 3 });

@@ -140,3 +140,25 @@ export async function everyGatewayUntil(cluster: LocalCluster, path: string, tok
   const results = await Promise.all(cluster.gateways.filter((g) => g.running).map((g) => callUntil(g.directUrl, path, token, pred, timeoutMs)));
   return { statuses: results.map((r) => r.status), elapsedMs: Math.max(0, ...results.map((r) => r.elapsedMs)) };
 }
+
+export interface ShopSubscriber {
+  readonly provider: Provider;
+  readonly consumer: Consumer;
+  /** An application token every running gateway already accepts on `SHOP_ITEMS`. */
+  readonly token: string;
+}
+
+export const SHOP_ITEMS = '/shop/1.0.0/items';
+export const SHOP_ORDERS = '/shop/1.0.0/orders';
+
+/** The Shop API (`createApi`) on `backend`, deployed and published, and `username` subscribed to it on Unlimited with a token. */
+export async function shopSubscriber(cluster: LocalCluster, backend: string, username: string): Promise<ShopSubscriber> {
+  const p = await provider(cluster);
+  const apiId = await createApi(cluster, p, 'Shop', '/shop', backend);
+  await deploy(cluster, p, apiId);
+  const c = await consumer(cluster, p, username, [apiId], 'Unlimited');
+  const token = await appToken(cluster, c);
+  const ready = await everyGatewayUntil(cluster, SHOP_ITEMS, token, (s) => s === 200);
+  assert.deepEqual(ready.statuses, cluster.gateways.map(() => 200), 'every gateway serves the Shop API');
+  return { provider: p, consumer: c, token };
+}

@@ -1,36 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
-import { clusterSkip, describeLoad, startLoad, startLocalCluster, type LocalCluster } from '@gatehouse/testing/cluster';
-import { DP, appToken, callUntil, consumer, createApi, deploy, everyGatewayUntil, provider, type Consumer, type Provider } from './flow.ts';
+import { api, type MockUpstream } from '@gatehouse/testing';
+import { clusterSkip, describeLoad, startLoad, startClusterWithBackend, type ClusterWithBackend, type LocalCluster } from '@gatehouse/testing/cluster';
+import { DP, callUntil, createApi, deploy, shopSubscriber, SHOP_ITEMS, SHOP_ORDERS, type Consumer, type Provider } from './flow.ts';
 
 // Gateways failing and coming back, under load through nginx: a kill -9, a deployment made while
 // one is down, and a rolling restart of every Gatehouse process and nginx.
 
 describe('gateway faults under load', { skip: clusterSkip() }, () => {
+  let fx: ClusterWithBackend;
   let cluster: LocalCluster;
   let backend: MockUpstream;
   let p: Provider;
   let c: Consumer;
   let token: string;
-  const ITEMS = '/shop/1.0.0/items';
-  const ORDERS = '/shop/1.0.0/orders';
+  const ITEMS = SHOP_ITEMS;
+  const ORDERS = SHOP_ORDERS;
 
   before(async () => {
-    backend = await startMockUpstream('shop-backend');
-    cluster = await startLocalCluster();
-    p = await provider(cluster);
-    const apiId = await createApi(cluster, p, 'Shop', '/shop', backend.url);
-    await deploy(cluster, p, apiId);
-    c = await consumer(cluster, p, 'dave', [apiId], 'Unlimited');
-    token = await appToken(cluster, c);
-    const ready = await everyGatewayUntil(cluster, ITEMS, token, (s) => s === 200);
-    assert.deepEqual(ready.statuses, [200, 200]);
+    fx = await startClusterWithBackend('shop-backend');
+    ({ cluster, backend } = fx);
+    ({ provider: p, consumer: c, token } = await shopSubscriber(cluster, backend.url, 'dave'));
   }, { timeout: 120_000 });
-  after(async () => {
-    await cluster?.close();
-    await backend?.close();
-  });
+  after(() => fx?.close());
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const auth = () => ({ authorization: `Bearer ${token}` });

@@ -5,3 +5,4 @@ export * from './nginx.ts';
 export * from './cluster.ts';
 export * from './load.ts';
 export * from './prerequisites.ts';
+export * from './fixture.ts';

@@ -1,5 +1,5 @@
 import { useCallback, useRef, useState, type ReactNode } from 'react';
-import { Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { Button, Group, Modal, Stack, Text, type ButtonProps } from '@mantine/core';
 import { ErrorState } from './states.tsx';
 
 export interface ConfirmOptions {
@@ -76,4 +76,32 @@ export function useConfirm(): { confirm: (options: ConfirmOptions) => Promise<bo
     </Modal>
   );
   return { confirm, dialog };
+}
+
+export interface ConfirmButtonProps extends ConfirmOptions {
+  /** `confirm` from the page's `useConfirm()` (the page renders its `dialog`). */
+  readonly confirm: (options: ConfirmOptions) => Promise<boolean>;
+  /** The button's text; also the dialog's confirm label unless `confirmLabel` says otherwise. */
+  readonly children: string;
+  /** The button's accessible name when its text alone is ambiguous in a table ("Delete PetStore"). */
+  readonly 'aria-label'?: string;
+  readonly variant?: ButtonProps['variant'];
+  readonly 'data-testid'?: string;
+}
+
+/**
+ * A small red row action (Delete, Unsubscribe) that asks first; `danger` unless said otherwise.
+ *
+ * @example
+ * ```tsx
+ * <ConfirmButton confirm={confirm} aria-label={`Delete ${e.name}`} title="Delete the environment" message={`Delete ${e.name}?`}
+ *   onConfirm={async () => { await api.delete(`${BASE}/${e.id}`); envs.reload(); }}>Delete</ConfirmButton>
+ * ```
+ */
+export function ConfirmButton({ confirm, children, 'aria-label': ariaLabel, variant = 'subtle', 'data-testid': testId, ...options }: ConfirmButtonProps) {
+  return (
+    <Button size="xs" variant={variant} color="red" aria-label={ariaLabel} data-testid={testId} onClick={() => void confirm({ confirmLabel: children, danger: true, ...options })}>
+      {children}
+    </Button>
+  );
 }

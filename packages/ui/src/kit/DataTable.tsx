@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Box, Group, Table, Text, TextInput } from '@mantine/core';
+import type { Resource } from './resource.ts';
 import { EmptyState, ErrorState, LoadingState } from './states.tsx';
 
 export interface Column<T> {
@@ -28,6 +29,31 @@ export interface DataTableProps<T> {
   readonly actions?: ReactNode;
   /** Below the table (pagination, totals). */
   readonly footer?: ReactNode;
+}
+
+/**
+ * A resource's state as the table's `rows`, `loading`, `error` and `onRetry`: its WSO2 list, or
+ * `rows` when the page filters or reshapes it.
+ *
+ * @example
+ * ```tsx
+ * <DataTable label="APIs" {...tableState(apis)} rowKey={(a) => a.id} columns={...} />
+ * ```
+ */
+export function tableState<T>(resource: Resource<{ readonly list: readonly T[] }>): Pick<DataTableProps<T>, 'rows' | 'loading' | 'error' | 'onRetry'>;
+export function tableState<T>(resource: Resource<unknown>, rows: readonly T[] | undefined): Pick<DataTableProps<T>, 'rows' | 'loading' | 'error' | 'onRetry'>;
+export function tableState<T>(resource: Resource<unknown>, ...rows: [(readonly T[] | undefined)?]): Pick<DataTableProps<T>, 'rows' | 'loading' | 'error' | 'onRetry'> {
+  const list = rows.length > 0 ? rows[0] : (resource.data as { readonly list: readonly T[] } | undefined)?.list;
+  return { rows: list, loading: resource.loading, error: resource.error, onRetry: resource.reload };
+}
+
+/**
+ * The rows whose text (`text(row)`) contains the search, ignoring case: a list the server does
+ * not search. All the rows for an empty search; undefined while they load.
+ */
+export function filterRows<T>(rows: readonly T[] | undefined, query: string, text: (row: T) => string): readonly T[] | undefined {
+  const q = query.trim().toLowerCase();
+  return q && rows ? rows.filter((row) => text(row).toLowerCase().includes(q)) : rows;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Alert, Button, Center, Group, Loader, Stack, Text } from '@mantine/core';
+import { Alert, Button, Center, Group, Loader, Stack, Text, type GroupProps } from '@mantine/core';
 import { ApiError } from './api.ts';
 
 /** A spinner with a label screen readers announce. */
@@ -63,5 +63,23 @@ export function FormError({ message }: { message: string | undefined }) {
     <Alert color="red" role="alert" data-testid="form-error">
       {message}
     </Alert>
+  );
+}
+
+/**
+ * The foot of a form: its error (the server's message not tied to a field), then its buttons
+ * and anything next to them (a "saved" note).
+ *
+ * @example
+ * ```tsx
+ * <FormActions error={formError}><Button type="submit" loading={submitting}>Save</Button>{saved.note}</FormActions>
+ * ```
+ */
+export function FormActions({ error, justify, children }: { error: string | undefined; justify?: GroupProps['justify']; children: ReactNode }) {
+  return (
+    <>
+      <FormError message={error} />
+      <Group justify={justify}>{children}</Group>
+    </>
   );
 }

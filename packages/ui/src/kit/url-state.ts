@@ -53,3 +53,23 @@ export function useSearchQuery(name = 'query', ms = 300): { text: string; setTex
   useEffect(() => setText((t) => (t === debounced ? query : t)), [query]);
   return { text, setText, query };
 }
+
+/**
+ * `useSearchQuery` for a paged list: a new search starts again at the first page.
+ *
+ * @example
+ * ```tsx
+ * const search = usePagedSearch();
+ * const apis = useResource((signal) => api.get(PATH, { query: { query: search.query, limit: 25, offset: search.offset }, signal }), [search.query, search.offset]);
+ * <DataTable search={{ value: search.text, onChange: search.setText, label: 'Search APIs' }} footer={<Pager page={apis.data} onOffset={search.setOffset} />} ... />
+ * ```
+ */
+export function usePagedSearch(name = 'query'): { text: string; setText: (value: string) => void; query: string; offset: number; setOffset: (offset: number) => void } {
+  const search = useSearchQuery(name);
+  const [offset, setOffset] = useState(0);
+  const setText = (value: string) => {
+    setOffset(0);
+    search.setText(value);
+  };
+  return { text: search.text, query: search.query, setText, offset, setOffset };
+}

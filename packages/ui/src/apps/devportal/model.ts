@@ -1,25 +1,20 @@
-import { ApiError, parseProblem, type Auth } from '../../kit/index.ts';
+import { ApiError, parseProblem, type ApiSummary, type Auth, type DocumentSummary } from '../../kit/index.ts';
 
 /** The Developer Portal REST API (WSO2 devportal-v3). */
 export const DP = '/api/am/devportal/v3';
 
 export const KeyTypes = ['PRODUCTION', 'SANDBOX'] as const;
 export type KeyType = (typeof KeyTypes)[number];
+export const keyLabel = (t: KeyType): string => (t === 'PRODUCTION' ? 'Production' : 'Sandbox');
 
 /** WSO2's application tiers, offered when the server does not list them (`GET /throttling-policies/application`). */
 export const DEFAULT_APPLICATION_TIERS: readonly string[] = ['Unlimited', '10PerMin', '20PerMin', '50PerMin'];
 
-export interface ApiInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  readonly context: string;
-  readonly provider: string;
+export interface ApiInfo extends ApiSummary {
   readonly description: string;
   readonly tags: readonly string[];
   readonly throttlingPolicies: readonly string[];
   readonly avgRating: string;
-  readonly lifeCycleStatus: string;
 }
 
 export interface EndpointUrl {
@@ -78,12 +73,8 @@ export interface Subscription {
   readonly status: string;
 }
 
-export interface ApiDocument {
-  readonly documentId: string;
-  readonly name: string;
-  readonly type: string;
+export interface ApiDocument extends DocumentSummary {
   readonly summary: string;
-  readonly sourceType: string;
   readonly sourceUrl: string;
 }
 

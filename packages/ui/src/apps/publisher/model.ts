@@ -1,4 +1,5 @@
 // WSO2 publisher v4 shapes the Publisher app reads and writes (only the fields it uses).
+import type { ApiSummary, DocumentSummary, VirtualHost } from '../../kit/index.ts';
 
 export const PUB = '/api/am/publisher/v4';
 export const ADMIN = '/api/am/admin/v4';
@@ -59,14 +60,8 @@ export interface Api {
   [extra: string]: unknown;
 }
 
-export interface ApiInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  readonly context: string;
-  readonly provider: string;
+export interface ApiInfo extends ApiSummary {
   readonly type: string;
-  readonly lifeCycleStatus: string;
 }
 
 export interface Deployment {
@@ -96,13 +91,7 @@ export interface LifecycleState {
   availableTransitions: { event: string; targetState: string }[];
 }
 
-export interface ApiDocument {
-  documentId: string;
-  name: string;
-  type: string;
-  summary?: string;
-  sourceType: string;
-  sourceUrl?: string;
+export interface ApiDocument extends DocumentSummary {
   visibility: string;
   lastUpdatedTime?: string;
 }
@@ -117,7 +106,7 @@ export interface Subscription {
 export interface Environment {
   name: string;
   displayName?: string;
-  vhosts?: { host: string }[];
+  vhosts?: readonly VirtualHost[];
 }
 
 /** Lifecycle state → badge colour (the theme's palette). */

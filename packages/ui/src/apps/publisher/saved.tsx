@@ -1,5 +1,6 @@
-import { Text } from '@mantine/core';
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Button, Paper, Stack, Text } from '@mantine/core';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { FormActions } from '../../kit/index.ts';
 
 /**
  * A "Saved" line next to a form's button, announced to screen readers, gone after a few seconds.
@@ -26,4 +27,32 @@ export function useSavedNote(): { note: ReactNode; show: (message?: string) => v
     </Text>
   );
   return { note, show };
+}
+
+/** A tab's save button with the form's error above it and the "saved" note beside it. */
+export function SaveBar({ label, submitting, error, note }: { label: string; submitting: boolean; error: string | undefined; note: ReactNode }) {
+  return (
+    <FormActions error={error}>
+      <Button type="submit" loading={submitting}>
+        {label}
+      </Button>
+      {note}
+    </FormActions>
+  );
+}
+
+/** A one-form settings tab: a bordered form, its one-line explanation, its fields. */
+export function SettingsForm({ intro, onSubmit, children }: { intro: ReactNode; onSubmit: (event?: FormEvent<HTMLFormElement>) => void; children: ReactNode }) {
+  return (
+    <Paper withBorder p="lg">
+      <form onSubmit={onSubmit} noValidate>
+        <Stack maw={640}>
+          <Text size="sm" c="dimmed">
+            {intro}
+          </Text>
+          {children}
+        </Stack>
+      </form>
+    </Paper>
+  );
 }

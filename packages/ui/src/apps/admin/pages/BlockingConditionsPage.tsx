@@ -1,7 +1,7 @@
 import { Badge, Button, Checkbox, Group, Modal, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useMemo, useState } from 'react';
-import { DataTable, ErrorState, FormError, PageHeader, useApi, useConfirm, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
 
 type ConditionType = 'API' | 'APPLICATION' | 'IP' | 'IPRANGE' | 'USER';
 interface IpValue {
@@ -44,11 +44,7 @@ export function BlockingConditionsPage() {
   const [toggleError, setToggleError] = useState<unknown>();
   const [toggling, setToggling] = useState<string | undefined>();
   const conditions = useResource((signal) => api.get<Paginated<BlockingCondition>>(`${BASE}/deny-policies`, { signal }), []);
-  const rows = useMemo(() => {
-    const q = search.query.trim().toLowerCase();
-    const list = conditions.data?.list;
-    return q && list ? list.filter((c) => `${TYPE_LABEL[c.conditionType]} ${describeValue(c)}`.toLowerCase().includes(q)) : list;
-  }, [conditions.data, search.query]);
+  const rows = useMemo(() => filterRows(conditions.data?.list, search.query, (c) => `${TYPE_LABEL[c.conditionType]} ${describeValue(c)}`), [conditions.data, search.query]);
 
   const setStatus = async (c: BlockingCondition, conditionStatus: boolean) => {
     setToggleError(undefined);
@@ -69,11 +65,8 @@ export function BlockingConditionsPage() {
       {toggleError !== undefined && <ErrorState error={toggleError} title="The condition was not changed" />}
       <DataTable
         label="Blocking conditions"
-        rows={rows}
+        {...tableState(conditions, rows)}
         rowKey={(c) => c.conditionId}
-        loading={conditions.loading}
-        error={conditions.error}
-        onRetry={conditions.reload}
         search={{ value: search.text, onChange: search.setText, label: 'Search conditions', placeholder: 'Type or value' }}
         actions={
           canManage && (
@@ -104,26 +97,18 @@ export function BlockingConditionsPage() {
             header: 'Actions',
             render: (c) =>
               canManage ? (
-                <Button
-                  size="xs"
-                  variant="subtle"
-                  color="red"
+                <ConfirmButton
+                  confirm={confirm}
                   aria-label={`Delete ${TYPE_LABEL[c.conditionType]} ${describeValue(c)}`}
-                  onClick={() =>
-                    void confirm({
-                      title: 'Delete the blocking condition',
-                      message: `Delete the condition on ${TYPE_LABEL[c.conditionType].toLowerCase()} ${describeValue(c)}? Gateways stop refusing these requests at once.`,
-                      confirmLabel: 'Delete',
-                      danger: true,
-                      onConfirm: async () => {
-                        await api.delete(`${BASE}/deny-policy/${c.conditionId}`);
-                        conditions.reload();
-                      },
-                    })
-                  }
+                  title="Delete the blocking condition"
+                  message={`Delete the condition on ${TYPE_LABEL[c.conditionType].toLowerCase()} ${describeValue(c)}? Gateways stop refusing these requests at once.`}
+                  onConfirm={async () => {
+                    await api.delete(`${BASE}/deny-policy/${c.conditionId}`);
+                    conditions.reload();
+                  }}
                 >
                   Delete
-                </Button>
+                </ConfirmButton>
               ) : null,
           },
         ]}

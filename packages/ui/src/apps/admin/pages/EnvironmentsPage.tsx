@@ -1,15 +1,7 @@
 import { ActionIcon, Badge, Button, Fieldset, Group, Modal, NumberInput, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import { DataTable, ErrorState, FormError, PageHeader, useApi, useConfirm, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated, type VirtualHost } from '../../../kit/index.ts';
 
-interface VirtualHost {
-  readonly host: string;
-  readonly httpContext?: string;
-  readonly httpPort?: number;
-  readonly httpsPort?: number;
-  readonly wsPort?: number;
-  readonly wssPort?: number;
-}
 interface Environment {
   readonly id: string;
   readonly name: string;
@@ -51,19 +43,15 @@ export function EnvironmentsPage() {
       list.map(async (e): Promise<EnvironmentWithGateways> => ({ ...e, gateways: await api.get<Paginated<GatewayInstance>>(`${BASE}/${e.id}/gateways`, { signal }).then((r) => r.list, () => undefined) })),
     );
   }, []);
-  const q = search.query.trim().toLowerCase();
-  const rows = q && envs.data ? envs.data.filter((e) => `${e.name} ${e.displayName ?? ''} ${e.description ?? ''} ${e.vhosts.map((v) => v.host).join(' ')}`.toLowerCase().includes(q)) : envs.data;
+  const rows = filterRows(envs.data, search.query, (e) => `${e.name} ${e.displayName ?? ''} ${e.description ?? ''} ${e.vhosts.map((v) => v.host).join(' ')}`);
 
   return (
     <>
       <PageHeader title="Gateway environments" description="Where APIs are deployed: each environment's virtual hosts, and the gateways serving it." />
       <DataTable
         label="Gateway environments"
-        rows={rows}
+        {...tableState(envs, rows)}
         rowKey={(e) => e.id}
-        loading={envs.loading}
-        error={envs.error}
-        onRetry={envs.reload}
         search={{ value: search.text, onChange: search.setText, label: 'Search environments', placeholder: 'Name or host' }}
         actions={
           canManage && (
@@ -126,26 +114,18 @@ export function EnvironmentsPage() {
                   <Button size="xs" variant="subtle" aria-label={`Edit ${e.name}`} onClick={() => setEditing(e)}>
                     Edit
                   </Button>
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    color="red"
+                  <ConfirmButton
+                    confirm={confirm}
                     aria-label={`Delete ${e.name}`}
-                    onClick={() =>
-                      void confirm({
-                        title: 'Delete the gateway environment',
-                        message: `Delete ${e.name}? APIs can no longer be deployed to it.`,
-                        confirmLabel: 'Delete',
-                        danger: true,
-                        onConfirm: async () => {
-                          await api.delete(`${BASE}/${e.id}`);
-                          envs.reload();
-                        },
-                      })
-                    }
+                    title="Delete the gateway environment"
+                    message={`Delete ${e.name}? APIs can no longer be deployed to it.`}
+                    onConfirm={async () => {
+                      await api.delete(`${BASE}/${e.id}`);
+                      envs.reload();
+                    }}
                   >
                     Delete
-                  </Button>
+                  </ConfirmButton>
                 </Group>
               ) : null,
           },

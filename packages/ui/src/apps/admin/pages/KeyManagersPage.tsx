@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Checkbox, Group, Modal, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useState } from 'react';
-import { ApiError, DataTable, ErrorState, FormError, PageHeader, useApi, useConfirm, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ApiError, ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
 
 interface KeyManagerInfo {
   readonly id: string;
@@ -44,8 +44,7 @@ export function KeyManagersPage() {
   const [toggleError, setToggleError] = useState<unknown>();
   const [toggling, setToggling] = useState<string | undefined>();
   const kms = useResource((signal) => api.get<Paginated<KeyManagerInfo>>(BASE, { signal }), []);
-  const q = search.query.trim().toLowerCase();
-  const rows = q && kms.data ? kms.data.list.filter((k) => `${k.name} ${k.displayName ?? ''} ${k.type} ${k.issuer ?? ''}`.toLowerCase().includes(q)) : kms.data?.list;
+  const rows = filterRows(kms.data?.list, search.query, (k) => `${k.name} ${k.displayName ?? ''} ${k.type} ${k.issuer ?? ''}`);
 
   // WSO2 has no PATCH: read the whole key manager and put it back with `enabled` changed.
   const setEnabled = async (k: KeyManagerInfo, enabled: boolean) => {
@@ -68,11 +67,8 @@ export function KeyManagersPage() {
       {toggleError !== undefined && <ErrorState error={toggleError} title="The key manager was not changed" />}
       <DataTable
         label="Key managers"
-        rows={rows}
+        {...tableState(kms, rows)}
         rowKey={(k) => k.id}
-        loading={kms.loading}
-        error={kms.error}
-        onRetry={kms.reload}
         search={{ value: search.text, onChange: search.setText, label: 'Search key managers', placeholder: 'Name, type or issuer' }}
         actions={
           <Button onClick={open} data-testid="add-key-manager">
@@ -95,26 +91,18 @@ export function KeyManagersPage() {
             header: 'Actions',
             render: (k) =>
               k.name === RESIDENT ? null : (
-                <Button
-                  size="xs"
-                  variant="subtle"
-                  color="red"
+                <ConfirmButton
+                  confirm={confirm}
                   aria-label={`Delete ${k.name}`}
-                  onClick={() =>
-                    void confirm({
-                      title: 'Delete the key manager',
-                      message: `Delete ${k.name}? Its tokens are no longer accepted and applications cannot get keys from it.`,
-                      confirmLabel: 'Delete',
-                      danger: true,
-                      onConfirm: async () => {
-                        await api.delete(`${BASE}/${k.id}`);
-                        kms.reload();
-                      },
-                    })
-                  }
+                  title="Delete the key manager"
+                  message={`Delete ${k.name}? Its tokens are no longer accepted and applications cannot get keys from it.`}
+                  onConfirm={async () => {
+                    await api.delete(`${BASE}/${k.id}`);
+                    kms.reload();
+                  }}
                 >
                   Delete
-                </Button>
+                </ConfirmButton>
               ),
           },
         ]}

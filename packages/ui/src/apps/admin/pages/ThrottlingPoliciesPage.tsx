@@ -1,6 +1,6 @@
 import { Badge, Button, Checkbox, Fieldset, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Textarea, TextInput } from '@mantine/core';
 import { useMemo, useState } from 'react';
-import { DataTable, ErrorState, FormError, LoadingState, PageHeader, useApi, useConfirm, useHasScope, useResource, useSearchParam, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, LoadingState, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchParam, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
 
 interface PolicyDetails {
   readonly uuid: string;
@@ -68,10 +68,9 @@ export function ThrottlingPoliciesPage() {
   const { confirm, dialog } = useConfirm();
   const policies = useResource((signal) => api.get<Paginated<PolicyDetails>>(`${BASE}/policies/search`, { signal }), []);
   const rows = useMemo(() => {
-    const q = search.query.trim().toLowerCase();
     let list = policies.data?.list;
     if (list && kindFilter) list = list.filter((p) => KIND_OF[p.type] === kindFilter);
-    return q && list ? list.filter((p) => `${p.policyName} ${p.displayName} ${p.description ?? ''} ${KIND_LABEL[KIND_OF[p.type]!] ?? p.type}`.toLowerCase().includes(q)) : list;
+    return filterRows(list, search.query, (p) => `${p.policyName} ${p.displayName} ${p.description ?? ''} ${KIND_LABEL[KIND_OF[p.type]!] ?? p.type}`);
   }, [policies.data, search.query, kindFilter]);
 
   return (
@@ -87,11 +86,8 @@ export function ThrottlingPoliciesPage() {
       />
       <DataTable
         label="Throttling policies"
-        rows={rows}
+        {...tableState(policies, rows)}
         rowKey={(p) => p.uuid}
-        loading={policies.loading}
-        error={policies.error}
-        onRetry={policies.reload}
         search={{ value: search.text, onChange: search.setText, label: 'Search policies', placeholder: 'Name or type' }}
         actions={
           canManage && (
@@ -118,26 +114,18 @@ export function ThrottlingPoliciesPage() {
                   <Button size="xs" variant="subtle" aria-label={`Edit ${p.policyName}`} onClick={() => setEditing({ kind, id: p.uuid })}>
                     Edit
                   </Button>
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    color="red"
+                  <ConfirmButton
+                    confirm={confirm}
                     aria-label={`Delete ${p.policyName}`}
-                    onClick={() =>
-                      void confirm({
-                        title: 'Delete the throttling policy',
-                        message: `Delete ${p.policyName}? Gateways stop enforcing it at once.`,
-                        confirmLabel: 'Delete',
-                        danger: true,
-                        onConfirm: async () => {
-                          await api.delete(`${BASE}/policies/${kind}/${p.uuid}`);
-                          policies.reload();
-                        },
-                      })
-                    }
+                    title="Delete the throttling policy"
+                    message={`Delete ${p.policyName}? Gateways stop enforcing it at once.`}
+                    onConfirm={async () => {
+                      await api.delete(`${BASE}/policies/${kind}/${p.uuid}`);
+                      policies.reload();
+                    }}
                   >
                     Delete
-                  </Button>
+                  </ConfirmButton>
                 </Group>
               );
             },

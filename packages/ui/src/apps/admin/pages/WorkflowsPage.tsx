@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Select, Stack, Text, Textarea } from '@mantine/core';
 import { useRef, useState } from 'react';
-import { DataTable, ErrorState, PageHeader, useApi, useConfirm, useHasScope, useResource, useSearchParam } from '../../../kit/index.ts';
+import { DataTable, ErrorState, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchParam } from '../../../kit/index.ts';
 
 interface WorkflowInfo {
   readonly workflowType: string;
@@ -89,11 +89,8 @@ export function WorkflowsPage() {
       {actionError !== undefined && <ErrorState error={actionError} title="The request was not decided" />}
       <DataTable
         label="Pending requests"
-        rows={workflows.data?.list}
+        {...tableState(workflows)}
         rowKey={(w) => w.referenceId}
-        loading={workflows.loading}
-        error={workflows.error}
-        onRetry={workflows.reload}
         empty={{ title: 'Nothing to approve', description: 'Requests appear here when an approval workflow is enabled for them.' }}
         columns={[
           { key: 'workflowType', header: 'Request', render: (w) => <Badge variant="light">{TYPE_LABEL[w.workflowType] ?? w.workflowType}</Badge> },

@@ -1,6 +1,6 @@
 import { Button, Card, Group, Rating, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useState } from 'react';
-import { EmptyState, ErrorState, FormError, LoadingState, Pager, useApi, useConfirm, useResource, useServerForm, useSession, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, EmptyState, ErrorState, FormActions, LoadingState, Pager, useApi, useConfirm, useResource, useServerForm, useSession, type Paginated } from '../../../kit/index.ts';
 import { DP, type Comment, type Ratings } from '../model.ts';
 
 /** GET/PUT /apis/{id}/ratings and user-rating: the average, and the signed-in user's own stars. */
@@ -68,12 +68,11 @@ export function ApiComments({ apiId }: { apiId: string }) {
         <form onSubmit={onSubmit} noValidate>
           <Stack gap="xs">
             <Textarea label="Add a comment" autosize minRows={2} maxRows={8} {...form.getInputProps('content')} key={form.key('content')} />
-            <FormError message={formError} />
-            <Group>
+            <FormActions error={formError}>
               <Button type="submit" loading={submitting}>
                 Post comment
               </Button>
-            </Group>
+            </FormActions>
           </Stack>
         </form>
       ) : (
@@ -102,25 +101,18 @@ export function ApiComments({ apiId }: { apiId: string }) {
               </Text>
             </div>
             {session?.username === c.createdBy && (
-              <Button
-                size="xs"
-                variant="subtle"
-                color="red"
-                onClick={() =>
-                  void confirm({
-                    title: 'Delete comment',
-                    message: 'Delete your comment?',
-                    danger: true,
-                    confirmLabel: 'Delete',
-                    onConfirm: async () => {
-                      await api.delete(`${DP}/apis/${apiId}/comments/${c.id}`);
-                      comments.reload();
-                    },
-                  })
-                }
+              <ConfirmButton
+                confirm={confirm}
+                aria-label={`Delete your comment of ${new Date(c.createdTime).toLocaleString()}`}
+                title="Delete comment"
+                message="Delete your comment?"
+                onConfirm={async () => {
+                  await api.delete(`${DP}/apis/${apiId}/comments/${c.id}`);
+                  comments.reload();
+                }}
               >
                 Delete
-              </Button>
+              </ConfirmButton>
             )}
           </Group>
         </Card>

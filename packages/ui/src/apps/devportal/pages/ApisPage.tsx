@@ -1,7 +1,6 @@
-import { Anchor, Badge, Button, Chip, Code, Group, Rating, Stack, Text } from '@mantine/core';
-import { useState } from 'react';
+import { Anchor, Badge, Button, Chip, Group, Rating, Stack, Text } from '@mantine/core';
 import { Link } from 'react-router';
-import { DataTable, PageHeader, Pager, useApi, useResource, useSearchParam, useSearchQuery, useSession, type Paginated } from '../../../kit/index.ts';
+import { apiColumns, DataTable, PageHeader, Pager, tableState, useApi, usePagedSearch, useResource, useSearchParam, useSession, type Paginated } from '../../../kit/index.ts';
 import { DP, type ApiInfo } from '../model.ts';
 
 const LIMIT = 25;
@@ -10,15 +9,14 @@ const LIMIT = 25;
 export function ApisPage() {
   const api = useApi();
   const session = useSession();
-  const search = useSearchQuery();
+  const search = usePagedSearch();
   const [tag, setTag] = useSearchParam('tag');
-  const [offset, setOffset] = useState(0);
   // WSO2's search syntax: free text plus `tag:<name>`.
   const query = [search.query, tag ? `tag:${tag}` : ''].filter(Boolean).join(' ');
   const apis = useResource(
-    (signal) => api.get<Paginated<ApiInfo>>(`${DP}/apis`, { query: { query, limit: LIMIT, offset }, signal }),
+    (signal) => api.get<Paginated<ApiInfo>>(`${DP}/apis`, { query: { query, limit: LIMIT, offset: search.offset }, signal }),
     // A sign-in can widen what is visible (APIs restricted to roles).
-    [query, offset, session?.username],
+    [query, search.offset, session?.username],
   );
   const tags = useResource((signal) => api.get<Paginated<{ value: string; count: number }>>(`${DP}/tags`, { query: { limit: 100 }, signal }), [session?.username]);
   return (
@@ -43,7 +41,7 @@ export function ApisPage() {
             multiple={false}
             value={tag}
             onChange={(v) => {
-              setOffset(0);
+              search.setOffset(0);
               setTag(v);
             }}
           >
@@ -62,41 +60,23 @@ export function ApisPage() {
       )}
       <DataTable
         label="APIs"
-        rows={apis.data?.list}
+        {...tableState(apis)}
         rowKey={(a) => a.id}
-        loading={apis.loading}
-        error={apis.error}
-        onRetry={apis.reload}
-        search={{
-          value: search.text,
-          onChange: (v) => {
-            setOffset(0);
-            search.setText(v);
-          },
-          label: 'Search APIs',
-          placeholder: 'Name, tag or description',
-        }}
+        search={{ value: search.text, onChange: search.setText, label: 'Search APIs', placeholder: 'Name, tag or description' }}
         empty={{ title: tag ? `No APIs tagged ${tag}` : 'No APIs published yet', description: 'APIs appear here once a provider publishes them.' }}
         columns={[
-          {
-            key: 'name',
-            header: 'Name',
-            render: (a) => (
-              <Stack gap={2}>
-                <Anchor component={Link} to={`/apis/${a.id}`} fw={600}>
-                  {a.name}
-                </Anchor>
-                {a.description && (
-                  <Text size="xs" c="dimmed" lineClamp={2}>
-                    {a.description}
-                  </Text>
-                )}
-              </Stack>
-            ),
-          },
-          { key: 'version', header: 'Version' },
-          { key: 'context', header: 'Context', render: (a) => <Code>{a.context}</Code> },
-          { key: 'provider', header: 'Provider' },
+          ...apiColumns<ApiInfo>((a) => (
+            <Stack gap={2}>
+              <Anchor component={Link} to={`/apis/${a.id}`} fw={600}>
+                {a.name}
+              </Anchor>
+              {a.description && (
+                <Text size="xs" c="dimmed" lineClamp={2}>
+                  {a.description}
+                </Text>
+              )}
+            </Stack>
+          )),
           {
             key: 'tags',
             header: 'Tags',
@@ -129,7 +109,7 @@ export function ApisPage() {
             ),
           },
         ]}
-        footer={<Pager page={apis.data} onOffset={setOffset} />}
+        footer={<Pager page={apis.data} onOffset={search.setOffset} />}
       />
     </>
   );

@@ -1,14 +1,16 @@
 import { Anchor, Badge, Button, Checkbox, Code, CopyButton, Group, NumberInput, Paper, SegmentedControl, Stack, Tabs, Text, Textarea, TextInput, Title, Tooltip, ActionIcon } from '@mantine/core';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import {
+  ConfirmButton,
   DataTable,
   ErrorState,
-  FormError,
+  FormActions,
   LoadingState,
   PageHeader,
   RequireScopes,
   SecretDisplay,
+  tableState,
   useApi,
   useConfirm,
   useConsole,
@@ -17,7 +19,7 @@ import {
   useServerForm,
   type Paginated,
 } from '../../../kit/index.ts';
-import { DP, generateAccessToken, KeyTypes, onField, Wso2Codes, type Application, type ApplicationKey, type KeyType, type Subscription } from '../model.ts';
+import { DP, generateAccessToken, keyLabel, KeyTypes, onField, Wso2Codes, type Application, type ApplicationKey, type KeyType, type Subscription } from '../model.ts';
 
 const GRANT_TYPES = [
   { value: 'client_credentials', label: 'Client credentials' },
@@ -27,7 +29,27 @@ const GRANT_TYPES = [
   { value: 'urn:ietf:params:oauth:grant-type:jwt-bearer', label: 'JWT bearer' },
 ];
 
-const keyLabel = (t: KeyType) => (t === 'PRODUCTION' ? 'Production' : 'Sandbox');
+/** A bordered block of the page with its heading. */
+function Section({ title, order = 2, children }: { title: string; order?: 2 | 3; children: ReactNode }) {
+  return (
+    <Paper withBorder p="md">
+      <Title order={order} size={order === 2 ? 'h4' : 'h5'} mb="xs">
+        {title}
+      </Title>
+      {children}
+    </Paper>
+  );
+}
+
+/** A secret shown once under the form that issued it. */
+function IssuedSecret({ label, value, onDone }: { label: string; value: string | undefined; onDone: () => void }) {
+  if (!value) return null;
+  return (
+    <Stack mt="sm">
+      <SecretDisplay label={label} value={value} onDone={onDone} />
+    </Stack>
+  );
+}
 
 function CopyValue({ label, value }: { label: string; value: string }) {
   return (
@@ -77,6 +99,8 @@ function KeysPanel({ app, keyType }: { app: Application; keyType: KeyType }) {
       if (!key) return;
       try {
         const t = await generateAccessToken(auth, app.applicationId, key.keyMappingId, v.consumerSecret, v.scopes.split(/[\s,]+/).filter(Boolean));
+        // The secret was needed once: it does not stay in the page's state.
+        tokenForm.form.setFieldValue('consumerSecret', '');
         setToken(t.accessToken);
       } catch (err) {
         throw onField(err, { [Wso2Codes.InvalidConsumerSecret]: 'consumerSecret' });
@@ -106,12 +130,11 @@ function KeysPanel({ app, keyType }: { app: Application; keyType: KeyType }) {
               </Group>
             </Checkbox.Group>
             <TextInput label="Callback URL" description="For the authorization code grant" {...generate.form.getInputProps('callbackUrl')} key={generate.form.key('callbackUrl')} />
-            <FormError message={generate.formError} />
-            <Group>
+            <FormActions error={generate.formError}>
               <Button type="submit" loading={generate.submitting} data-testid="generate-keys">
                 Generate keys
               </Button>
-            </Group>
+            </FormActions>
           </Stack>
         </form>
       </Paper>
@@ -159,28 +182,20 @@ function KeysPanel({ app, keyType }: { app: Application; keyType: KeyType }) {
           </Group>
         </Stack>
       </Paper>
-      <Paper withBorder p="md">
-        <Title order={3} size="h5" mb="xs">
-          Generate an access token
-        </Title>
+      <Section title="Generate an access token" order={3}>
         <form onSubmit={tokenForm.onSubmit} noValidate>
           <Stack gap="sm" maw={560}>
             <TextInput label="Consumer secret" type="password" autoComplete="off" {...tokenForm.form.getInputProps('consumerSecret')} key={tokenForm.form.key('consumerSecret')} data-testid="token-secret" />
             <TextInput label="Scopes" description="Space separated; leave empty for the default scope" {...tokenForm.form.getInputProps('scopes')} key={tokenForm.form.key('scopes')} />
-            <FormError message={tokenForm.formError} />
-            <Group>
+            <FormActions error={tokenForm.formError}>
               <Button type="submit" variant="light" loading={tokenForm.submitting} data-testid="generate-token">
                 Generate access token
               </Button>
-            </Group>
+            </FormActions>
           </Stack>
         </form>
-        {token && (
-          <Stack mt="sm">
-            <SecretDisplay label="Access token" value={token} onDone={() => setToken(undefined)} />
-          </Stack>
-        )}
-      </Paper>
+        <IssuedSecret label="Access token" value={token} onDone={() => setToken(undefined)} />
+      </Section>
       {dialog}
     </Stack>
   );
@@ -210,6 +225,7 @@ function ApiKeysPanel({ app }: { app: Application }) {
     initialValues: { apikey: '' },
     validate: { apikey: (v: string) => (v.trim() ? null : 'Paste the API key to revoke') },
     submit: async (v) => {
+      setRevoked(false);
       await api.post(`${DP}/applications/${app.applicationId}/api-keys/${keyType}/revoke`, { body: { apikey: v.apikey.trim() } });
       revoke.form.reset();
       setRevoked(true);
@@ -218,50 +234,36 @@ function ApiKeysPanel({ app }: { app: Application }) {
   return (
     <Stack data-testid="api-keys">
       <SegmentedControl value={keyType} onChange={(v) => setKeyType(v as KeyType)} data={KeyTypes.map((k) => ({ value: k, label: keyLabel(k) }))} aria-label="Key type" w="fit-content" />
-      <Paper withBorder p="md">
-        <Title order={2} size="h4" mb="xs">
-          Generate an API key
-        </Title>
+      <Section title="Generate an API key">
         <form onSubmit={gen.onSubmit} noValidate>
           <Stack gap="sm" maw={560}>
             <NumberInput label="Validity period (seconds)" description="Leave empty for a key that does not expire" min={-1} {...gen.form.getInputProps('validityPeriod')} key={gen.form.key('validityPeriod')} />
             <TextInput label="Permitted IP addresses" description="Comma separated; empty allows any" {...gen.form.getInputProps('permittedIP')} key={gen.form.key('permittedIP')} />
             <TextInput label="Permitted HTTP referrers" description="Comma separated; empty allows any" {...gen.form.getInputProps('permittedReferer')} key={gen.form.key('permittedReferer')} />
-            <FormError message={gen.formError} />
-            <Group>
+            <FormActions error={gen.formError}>
               <Button type="submit" loading={gen.submitting} data-testid="generate-api-key">
                 Generate API key
               </Button>
-            </Group>
+            </FormActions>
           </Stack>
         </form>
-        {issued && (
-          <Stack mt="sm">
-            <SecretDisplay label="API key" value={issued} onDone={() => setIssued(undefined)} />
-          </Stack>
-        )}
-      </Paper>
-      <Paper withBorder p="md">
-        <Title order={2} size="h4" mb="xs">
-          Revoke an API key
-        </Title>
+        <IssuedSecret label="API key" value={issued} onDone={() => setIssued(undefined)} />
+      </Section>
+      <Section title="Revoke an API key">
         <form onSubmit={revoke.onSubmit} noValidate>
           <Stack gap="sm" maw={560}>
             <Textarea label="API key" autosize minRows={2} {...revoke.form.getInputProps('apikey')} key={revoke.form.key('apikey')} data-testid="revoke-api-key-value" />
-            <FormError message={revoke.formError} />
-            {revoked && (
-              <Text size="sm" c="teal.8" role="status">
-                The API key is revoked.
-              </Text>
-            )}
-            <Group>
+            <FormActions error={revoke.formError}>
               <Button type="submit" color="red" variant="light" loading={revoke.submitting} data-testid="revoke-api-key">
                 Revoke
               </Button>
-            </Group>
+              <Text size="sm" c="teal.8" role="status">
+                {revoked ? 'The API key is revoked.' : ''}
+              </Text>
+            </FormActions>
           </Stack>
         </form>
-      </Paper>
+      </Section>
     </Stack>
   );
 }
@@ -274,11 +276,8 @@ function SubscriptionsPanel({ app, onChange }: { app: Application; onChange: () 
     <>
       <DataTable
         label="Subscriptions"
-        rows={subs.data?.list}
+        {...tableState(subs)}
         rowKey={(s) => s.subscriptionId}
-        loading={subs.loading}
-        error={subs.error}
-        onRetry={subs.reload}
         empty={{ title: 'No subscriptions', description: <>Subscribe this application to an API from the <Anchor component={Link} to="/apis" underline="always">catalogue</Anchor>.</> }}
         columns={[
           {
@@ -304,27 +303,19 @@ function SubscriptionsPanel({ app, onChange }: { app: Application; onChange: () 
             key: 'actions',
             header: 'Actions',
             render: (s) => (
-              <Button
-                size="xs"
-                variant="subtle"
-                color="red"
+              <ConfirmButton
+                confirm={confirm}
                 aria-label={`Unsubscribe from ${s.apiInfo?.name ?? s.apiId}`}
-                onClick={() =>
-                  void confirm({
-                    title: 'Unsubscribe',
-                    message: `Unsubscribe ${app.name} from ${s.apiInfo?.name ?? 'the API'}? Its tokens stop working for that API.`,
-                    danger: true,
-                    confirmLabel: 'Unsubscribe',
-                    onConfirm: async () => {
-                      await api.delete(`${DP}/subscriptions/${s.subscriptionId}`);
-                      subs.reload();
-                      onChange();
-                    },
-                  })
-                }
+                title="Unsubscribe"
+                message={`Unsubscribe ${app.name} from ${s.apiInfo?.name ?? 'the API'}? Its tokens stop working for that API.`}
+                onConfirm={async () => {
+                  await api.delete(`${DP}/subscriptions/${s.subscriptionId}`);
+                  subs.reload();
+                  onChange();
+                }}
               >
                 Unsubscribe
-              </Button>
+              </ConfirmButton>
             ),
           },
         ]}

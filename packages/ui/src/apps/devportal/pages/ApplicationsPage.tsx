@@ -1,7 +1,6 @@
-import { Anchor, Badge, Button, Group, Paper, Select, Stack, Textarea, TextInput, Title, VisuallyHidden } from '@mantine/core';
-import { useState } from 'react';
+import { Anchor, Badge, Button, Paper, Select, Stack, Textarea, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { Link, useNavigate } from 'react-router';
-import { DataTable, FormError, PageHeader, Pager, RequireScopes, useApi, useConfirm, useResource, useSearchParam, useSearchQuery, useServerForm, type ApiClient, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, FormActions, PageHeader, Pager, RequireScopes, tableState, useApi, useConfirm, usePagedSearch, useResource, useSearchParam, useServerForm, type ApiClient, type Paginated } from '../../../kit/index.ts';
 import { DEFAULT_APPLICATION_TIERS, DP, onField, Wso2Codes, type Application } from '../model.ts';
 
 const LIMIT = 25;
@@ -46,15 +45,14 @@ function CreateApplication({ onCreated, onCancel }: { onCreated: (app: Applicati
           <TextInput label="Name" required {...form.getInputProps('name')} key={form.key('name')} data-testid="app-name" />
           <Select label="Throttling tier" description="How many requests per minute all the application's tokens may make" data={[...tiers]} allowDeselect={false} required {...form.getInputProps('throttlingPolicy')} key={form.key('throttlingPolicy')} />
           <Textarea label="Description" autosize minRows={2} {...form.getInputProps('description')} key={form.key('description')} />
-          <FormError message={formError} />
-          <Group>
+          <FormActions error={formError}>
             <Button type="submit" loading={submitting} data-testid="create-app-submit">
               Create
             </Button>
             <Button variant="default" onClick={onCancel}>
               Cancel
             </Button>
-          </Group>
+          </FormActions>
         </Stack>
       </form>
     </Paper>
@@ -73,10 +71,9 @@ export function ApplicationsPage() {
 function Applications() {
   const api = useApi();
   const navigate = useNavigate();
-  const search = useSearchQuery();
+  const search = usePagedSearch();
   const [create, setCreate] = useSearchParam('create');
-  const [offset, setOffset] = useState(0);
-  const apps = useResource((signal) => api.get<Paginated<Application>>(`${DP}/applications`, { query: { query: search.query, limit: LIMIT, offset }, signal }), [search.query, offset]);
+  const apps = useResource((signal) => api.get<Paginated<Application>>(`${DP}/applications`, { query: { query: search.query, limit: LIMIT, offset: search.offset }, signal }), [search.query, search.offset]);
   const { confirm, dialog } = useConfirm();
   return (
     <>
@@ -94,17 +91,11 @@ function Applications() {
       {create && <CreateApplication onCancel={() => setCreate('')} onCreated={(a) => void navigate(`/applications/${a.applicationId}`)} />}
       <DataTable
         label="Applications"
-        rows={apps.data?.list}
+        {...tableState(apps)}
         rowKey={(a) => a.applicationId}
-        loading={apps.loading}
-        error={apps.error}
-        onRetry={apps.reload}
         search={{
           value: search.text,
-          onChange: (v) => {
-            setOffset(0);
-            search.setText(v);
-          },
+          onChange: search.setText,
           label: 'Search applications',
         }}
         empty={{ title: 'No applications yet', description: 'Create an application, subscribe it to APIs and generate its keys.' }}
@@ -134,30 +125,22 @@ function Applications() {
             key: 'actions',
             header: <VisuallyHidden>Actions</VisuallyHidden>,
             render: (a) => (
-              <Button
-                size="xs"
-                variant="subtle"
-                color="red"
+              <ConfirmButton
+                confirm={confirm}
                 aria-label={`Delete ${a.name}`}
-                onClick={() =>
-                  void confirm({
-                    title: 'Delete application',
-                    message: `Delete ${a.name}? Its keys stop working and its subscriptions are removed.`,
-                    danger: true,
-                    confirmLabel: 'Delete',
-                    onConfirm: async () => {
-                      await api.delete(`${DP}/applications/${a.applicationId}`);
-                      apps.reload();
-                    },
-                  })
-                }
+                title="Delete application"
+                message={`Delete ${a.name}? Its keys stop working and its subscriptions are removed.`}
+                onConfirm={async () => {
+                  await api.delete(`${DP}/applications/${a.applicationId}`);
+                  apps.reload();
+                }}
               >
                 Delete
-              </Button>
+              </ConfirmButton>
             ),
           },
         ]}
-        footer={<Pager page={apps.data} onOffset={setOffset} />}
+        footer={<Pager page={apps.data} onOffset={search.setOffset} />}
       />
       {dialog}
     </>

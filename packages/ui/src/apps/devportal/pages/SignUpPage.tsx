@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Paper, PasswordInput, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import { FormError, PageHeader, useApi, useConsole, useServerForm, useSession } from '../../../kit/index.ts';
+import { FormActions, PageHeader, useApi, useConsole, useServerForm, useSession } from '../../../kit/index.ts';
 import { onField, Wso2Codes } from '../model.ts';
 
 /** WSO2's self-registration endpoint (identity server's `/api/identity/user/v1.0/me`). */
@@ -37,6 +37,8 @@ export function SignUpPage() {
       } catch (err) {
         throw onField(err, { [Wso2Codes.UserExists]: 'username', [Wso2Codes.WeakPassword]: 'password' });
       }
+      // The account exists: its password does not stay in the page's state.
+      form.setValues({ password: '', confirmPassword: '' });
       setCreated({ username: v.username.trim(), pending: res?.notificationChannel === 'PENDING_APPROVAL' });
     },
   });
@@ -73,15 +75,14 @@ export function SignUpPage() {
                 <TextInput label="First name" autoComplete="given-name" {...form.getInputProps('givenName')} key={form.key('givenName')} />
                 <TextInput label="Last name" autoComplete="family-name" {...form.getInputProps('lastName')} key={form.key('lastName')} />
               </SimpleGrid>
-              <FormError message={formError} />
-              <Group>
+              <FormActions error={formError}>
                 <Button type="submit" loading={submitting} data-testid="signup-submit">
                   Create account
                 </Button>
                 <Button variant="subtle" onClick={() => void auth.signIn('/apis')}>
                   I have an account: sign in
                 </Button>
-              </Group>
+              </FormActions>
             </Stack>
           </form>
         )}

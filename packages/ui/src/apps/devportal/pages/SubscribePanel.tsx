@@ -1,7 +1,7 @@
 import { Alert, Anchor, Badge, Button, Group, Select, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { FormError, useApi, useConsole, useResource, useServerForm, useSession, type Paginated } from '../../../kit/index.ts';
+import { ErrorState, FormError, useApi, useConsole, useResource, useServerForm, useSession, type Paginated } from '../../../kit/index.ts';
 import { DP, onField, Wso2Codes, type ApiDetails, type Application, type Subscription } from '../model.ts';
 
 /** POST /subscriptions: subscribes one of the user's applications to the API on one of its tiers. */
@@ -63,7 +63,9 @@ export function SubscribePanel({ api: apiDetails }: { api: ApiDetails }) {
           ))}
         </Group>
       )}
-      {apps.data && appOptions.length === 0 ? (
+      {apps.error !== undefined ? (
+        <ErrorState error={apps.error} onRetry={apps.reload} title="Your applications could not be loaded" />
+      ) : apps.data && appOptions.length === 0 ? (
         <Text size="sm">
           You have no applications yet. <Anchor component={Link} to="/applications?create=1" underline="always">Create an application</Anchor> to subscribe with.
         </Text>

@@ -2,7 +2,7 @@ import { Alert, Anchor, Badge, Button, Code, Group, Paper, PasswordInput, Select
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError, FormError, useApi, useConsole, useResource, useServerForm, useSession, type Paginated } from '../../../kit/index.ts';
-import { DP, generateAccessToken, KeyTypes, onField, Wso2Codes, type ApiDetails, type ApplicationKey, type Subscription } from '../model.ts';
+import { DP, generateAccessToken, keyLabel, KeyTypes, onField, Wso2Codes, type ApiDetails, type ApplicationKey, type Subscription } from '../model.ts';
 import { exampleOf, operations, serverUrls, type OpenApiDoc, type Operation } from '../openapi.ts';
 
 interface TryResponse {
@@ -76,6 +76,8 @@ export function TryIt({ api: apiDetails, doc }: { api: ApiDetails; doc: OpenApiD
       if (!key) throw new ApiError({ status: 400, code: undefined, message: `The application has no ${v.keyType.toLowerCase()} keys yet`, fields: { keyType: 'No keys of this type: generate them on the application page' }, other: [] });
       try {
         setAccessToken((await generateAccessToken(auth, v.applicationId, key.keyMappingId, v.consumerSecret)).accessToken);
+        // The secret was needed once: it does not stay in the page's state.
+        tokenForm.form.setFieldValue('consumerSecret', '');
       } catch (err) {
         throw onField(err, { [Wso2Codes.InvalidConsumerSecret]: 'consumerSecret' });
       }
@@ -158,7 +160,7 @@ export function TryIt({ api: apiDetails, doc }: { api: ApiDetails; doc: OpenApiD
           <form onSubmit={tokenForm.onSubmit} noValidate>
             <SimpleGrid cols={{ base: 1, sm: 3 }}>
               <Select label="Application" data={apps} placeholder="Pick an application" {...tokenForm.form.getInputProps('applicationId')} key={tokenForm.form.key('applicationId')} data-testid="try-application" />
-              <Select label="Keys" data={KeyTypes.map((k) => ({ value: k, label: k === 'PRODUCTION' ? 'Production' : 'Sandbox' }))} allowDeselect={false} {...tokenForm.form.getInputProps('keyType')} key={tokenForm.form.key('keyType')} />
+              <Select label="Keys" data={KeyTypes.map((k) => ({ value: k, label: keyLabel(k) }))} allowDeselect={false} {...tokenForm.form.getInputProps('keyType')} key={tokenForm.form.key('keyType')} />
               <PasswordInput label="Consumer secret" description="Shown when the keys were generated" autoComplete="off" {...tokenForm.form.getInputProps('consumerSecret')} key={tokenForm.form.key('consumerSecret')} />
             </SimpleGrid>
             <FormError message={tokenForm.formError} />

@@ -1,7 +1,7 @@
-import { Alert, Button, Code, FileInput, Group, List, Paper, SegmentedControl, Stack, Stepper, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Code, FileInput, List, Paper, SegmentedControl, Stack, Stepper, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { ApiError, FormError, PageHeader, useApi, useServerForm } from '../../../kit/index.ts';
+import { ApiError, FormActions, PageHeader, useApi, useServerForm } from '../../../kit/index.ts';
 import { httpUrlProblem, PUB, servedPath, type Api } from '../model.ts';
 
 interface DefinitionInfo {
@@ -167,12 +167,11 @@ export function CreateApiPage() {
                     </List>
                   </Alert>
                 )}
-                <FormError message={definition.formError} />
-                <Group justify="flex-end">
+                <FormActions error={definition.formError} justify="flex-end">
                   <Button type="submit" loading={definition.submitting}>
                     Validate and continue
                   </Button>
-                </Group>
+                </FormActions>
               </Stack>
             </form>
           </Paper>
@@ -202,15 +201,14 @@ export function CreateApiPage() {
                   {...details.form.getInputProps('endpoint')}
                   key={details.form.key('endpoint')}
                 />
-                <FormError message={details.formError} />
-                <Group justify="space-between">
+                <FormActions error={details.formError} justify="space-between">
                   <Button variant="default" onClick={() => setStep(0)}>
                     Back
                   </Button>
                   <Button type="submit" loading={details.submitting}>
                     Create API
                   </Button>
-                </Group>
+                </FormActions>
               </Stack>
             </form>
           </Paper>

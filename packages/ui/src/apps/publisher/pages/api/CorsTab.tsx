@@ -1,6 +1,6 @@
-import { Button, Group, Paper, Stack, Switch, TagsInput, Text } from '@mantine/core';
-import { FormError, useServerForm } from '../../../../kit/index.ts';
-import { useSavedNote } from '../../saved.tsx';
+import { Switch, TagsInput } from '@mantine/core';
+import { useServerForm } from '../../../../kit/index.ts';
+import { SaveBar, SettingsForm, useSavedNote } from '../../saved.tsx';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
@@ -32,31 +32,18 @@ export function CorsTab({ api, save }: ApiTabProps) {
   });
   const enabled = form.getValues().corsConfigurationEnabled;
   return (
-    <Paper withBorder p="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack maw={640}>
-          <Text size="sm" c="dimmed">
-            Lets web pages on other origins call the API from a browser.
-          </Text>
-          <Switch label="Answer CORS requests" {...form.getInputProps('corsConfigurationEnabled', { type: 'checkbox' })} key={form.key('corsConfigurationEnabled')} />
-          <TagsInput label="Allowed origins" description="* for any origin" disabled={!enabled} {...form.getInputProps('accessControlAllowOrigins')} key={form.key('accessControlAllowOrigins')} />
-          <TagsInput label="Allowed headers" disabled={!enabled} {...form.getInputProps('accessControlAllowHeaders')} key={form.key('accessControlAllowHeaders')} />
-          <TagsInput label="Allowed methods" data={METHODS} disabled={!enabled} {...form.getInputProps('accessControlAllowMethods')} key={form.key('accessControlAllowMethods')} />
-          <Switch
-            label="Allow credentials"
-            disabled={!enabled}
-            {...form.getInputProps('accessControlAllowCredentials', { type: 'checkbox' })}
-            key={form.key('accessControlAllowCredentials')}
-          />
-          <FormError message={formError} />
-          <Group>
-            <Button type="submit" loading={submitting}>
-              Save CORS
-            </Button>
-            {saved.note}
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <SettingsForm intro="Lets web pages on other origins call the API from a browser." onSubmit={onSubmit}>
+      <Switch label="Answer CORS requests" {...form.getInputProps('corsConfigurationEnabled', { type: 'checkbox' })} key={form.key('corsConfigurationEnabled')} />
+      <TagsInput label="Allowed origins" description="* for any origin" disabled={!enabled} {...form.getInputProps('accessControlAllowOrigins')} key={form.key('accessControlAllowOrigins')} />
+      <TagsInput label="Allowed headers" disabled={!enabled} {...form.getInputProps('accessControlAllowHeaders')} key={form.key('accessControlAllowHeaders')} />
+      <TagsInput label="Allowed methods" data={METHODS} disabled={!enabled} {...form.getInputProps('accessControlAllowMethods')} key={form.key('accessControlAllowMethods')} />
+      <Switch
+        label="Allow credentials"
+        disabled={!enabled}
+        {...form.getInputProps('accessControlAllowCredentials', { type: 'checkbox' })}
+        key={form.key('accessControlAllowCredentials')}
+      />
+      <SaveBar label="Save CORS" submitting={submitting} error={formError} note={saved.note} />
+    </SettingsForm>
   );
 }

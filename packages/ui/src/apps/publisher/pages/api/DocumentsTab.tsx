@@ -1,6 +1,6 @@
 import { Anchor, Button, Group, Paper, Select, Stack, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
-import { DataTable, FormError, LoadingState, useApi, useConfirm, useResource, useServerForm, type Paginated } from '../../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, FormActions, LoadingState, tableState, useApi, useConfirm, useResource, useServerForm, type Paginated } from '../../../../kit/index.ts';
 import { MarkdownEditor } from '../../MarkdownEditor.tsx';
 import { formatTime, PUB, type ApiDocument } from '../../model.ts';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
@@ -88,15 +88,14 @@ function DocumentForm({ apiId, doc, content, onDone }: { apiId: string; doc: Api
               error={contentProps.error as React.ReactNode}
             />
           )}
-          <FormError message={formError} />
-          <Group>
+          <FormActions error={formError}>
             <Button type="submit" loading={submitting}>
               {doc ? 'Save document' : 'Add document'}
             </Button>
             <Button variant="default" onClick={onDone}>
               Cancel
             </Button>
-          </Group>
+          </FormActions>
         </Stack>
       </form>
     </Paper>
@@ -110,6 +109,7 @@ function EditDocument({ apiId, doc, onDone }: { apiId: string; doc: ApiDocument;
     (signal) => (doc.sourceType === 'URL' || doc.sourceType === 'FILE' ? Promise.resolve('') : client.get<string>(`${PUB}/apis/${apiId}/documents/${doc.documentId}/content`, { signal, headers: { accept: 'text/markdown, text/plain' } })),
     [apiId, doc.documentId],
   );
+  if (content.error !== undefined) return <ErrorState error={content.error} onRetry={content.reload} title="The document could not be loaded" />;
   if (content.data === undefined) return <LoadingState label="Loading the document…" />;
   return <DocumentForm apiId={apiId} doc={doc} content={typeof content.data === 'string' ? content.data : ''} onDone={onDone} />;
 }
@@ -130,11 +130,8 @@ export function DocumentsTab({ api }: ApiTabProps) {
     <>
       <DataTable
         label="Documents"
-        rows={docs.data?.list}
+        {...tableState(docs)}
         rowKey={(d) => d.documentId}
-        loading={docs.loading}
-        error={docs.error}
-        onRetry={docs.reload}
         actions={<Button onClick={() => setEditing('new')}>Add document</Button>}
         empty={{ title: 'No documents yet', description: 'Add a how-to or samples: the Developer Portal shows them next to the API.' }}
         columns={[
@@ -159,26 +156,19 @@ export function DocumentsTab({ api }: ApiTabProps) {
                 <Button size="xs" variant="default" onClick={() => setEditing(d)} aria-label={`Edit ${d.name}`}>
                   Edit
                 </Button>
-                <Button
-                  size="xs"
+                <ConfirmButton
+                  confirm={confirm}
                   variant="light"
-                  color="red"
                   aria-label={`Delete ${d.name}`}
-                  onClick={() =>
-                    void confirm({
-                      title: `Delete ${d.name}?`,
-                      message: 'The document disappears from the Developer Portal too.',
-                      confirmLabel: 'Delete',
-                      danger: true,
-                      onConfirm: async () => {
-                        await client.delete(`${PUB}/apis/${api.id}/documents/${d.documentId}`);
-                        docs.reload();
-                      },
-                    })
-                  }
+                  title={`Delete ${d.name}?`}
+                  message="The document disappears from the Developer Portal too."
+                  onConfirm={async () => {
+                    await client.delete(`${PUB}/apis/${api.id}/documents/${d.documentId}`);
+                    docs.reload();
+                  }}
                 >
                   Delete
-                </Button>
+                </ConfirmButton>
               </Group>
             ),
           },

@@ -1,7 +1,7 @@
-import { Button, Group, Paper, Stack, Text, TextInput } from '@mantine/core';
-import { FormError, useServerForm } from '../../../../kit/index.ts';
+import { TextInput } from '@mantine/core';
+import { useServerForm } from '../../../../kit/index.ts';
 import { httpUrlProblem } from '../../model.ts';
-import { useSavedNote } from '../../saved.tsx';
+import { SaveBar, SettingsForm, useSavedNote } from '../../saved.tsx';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
 /** The backend URLs the gateway calls: production and sandbox (WSO2's `endpointConfig`, type http). */
@@ -34,23 +34,10 @@ export function EndpointsTab({ api, save }: ApiTabProps) {
     },
   });
   return (
-    <Paper withBorder p="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack maw={640}>
-          <Text size="sm" c="dimmed">
-            The gateway sends production-key traffic to the production endpoint and sandbox-key traffic to the sandbox endpoint. Changes reach the gateway with the next deployed revision.
-          </Text>
-          <TextInput label="Production endpoint" placeholder="https://backend.example.com/v1" {...form.getInputProps('production')} key={form.key('production')} />
-          <TextInput label="Sandbox endpoint" placeholder="https://sandbox.example.com/v1" {...form.getInputProps('sandbox')} key={form.key('sandbox')} />
-          <FormError message={formError} />
-          <Group>
-            <Button type="submit" loading={submitting}>
-              Save endpoints
-            </Button>
-            {saved.note}
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <SettingsForm intro="The gateway sends production-key traffic to the production endpoint and sandbox-key traffic to the sandbox endpoint. Changes reach the gateway with the next deployed revision." onSubmit={onSubmit}>
+      <TextInput label="Production endpoint" placeholder="https://backend.example.com/v1" {...form.getInputProps('production')} key={form.key('production')} />
+      <TextInput label="Sandbox endpoint" placeholder="https://sandbox.example.com/v1" {...form.getInputProps('sandbox')} key={form.key('sandbox')} />
+      <SaveBar label="Save endpoints" submitting={submitting} error={formError} note={saved.note} />
+    </SettingsForm>
   );
 }

@@ -1,6 +1,6 @@
 import { Badge, Button, Checkbox, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { DataTable, ErrorState, LoadingState, useApi, useConfirm, useHasScope, useResource } from '../../../../kit/index.ts';
+import { DataTable, ErrorState, LoadingState, tableState, useApi, useConfirm, useHasScope, useResource } from '../../../../kit/index.ts';
 import { formatTime, PUB, stateColor, type LifecycleState } from '../../model.ts';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
@@ -117,11 +117,8 @@ export function LifecycleTab({ api, reload }: ApiTabProps) {
         </Title>
         <DataTable
           label="Lifecycle history"
-          rows={history.data ? [...history.data.list].reverse() : undefined}
+          {...tableState(history, history.data ? [...history.data.list].reverse() : undefined)}
           rowKey={(h) => `${h.updatedTime}-${h.postState}`}
-          loading={history.loading}
-          error={history.error}
-          onRetry={history.reload}
           columns={[
             { key: 'updatedTime', header: 'When', render: (h) => formatTime(h.updatedTime) },
             { key: 'previousState', header: 'From', render: (h) => h.previousState ?? '' },

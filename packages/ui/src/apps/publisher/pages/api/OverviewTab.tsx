@@ -1,8 +1,8 @@
 import { Badge, Button, Code, Group, Paper, Select, SimpleGrid, Stack, TagsInput, Text, Textarea, Title } from '@mantine/core';
 import { useNavigate } from 'react-router';
-import { FormError, useApi, useConfirm, useConsole, useHasScope, useResource, useServerForm } from '../../../../kit/index.ts';
+import { useApi, useConfirm, useConsole, useHasScope, useResource, useServerForm } from '../../../../kit/index.ts';
 import { formatTime, PUB, servedPath, type Deployment } from '../../model.ts';
-import { useSavedNote } from '../../saved.tsx';
+import { SaveBar, useSavedNote } from '../../saved.tsx';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
@@ -95,13 +95,7 @@ export function OverviewTab({ api, save }: ApiTabProps) {
               {...form.getInputProps('visibility')}
               key={form.key('visibility')}
             />
-            <FormError message={formError} />
-            <Group>
-              <Button type="submit" loading={submitting}>
-                Save
-              </Button>
-              {note.note}
-            </Group>
+            <SaveBar label="Save" submitting={submitting} error={formError} note={note.note} />
           </Stack>
         </form>
       </Paper>

@@ -1,8 +1,8 @@
-import { Badge, Button, Code, Group, MultiSelect, Paper, Select, Stack, Table, TagsInput, Text, Title } from '@mantine/core';
-import { FormError, EmptyState, useServerForm } from '../../../../kit/index.ts';
+import { Badge, Code, Group, MultiSelect, Paper, Select, Stack, Table, TagsInput, Text, Title } from '@mantine/core';
+import { EmptyState, useServerForm } from '../../../../kit/index.ts';
 import { AUTH_TYPES, type ApiOperation, type ApiScope } from '../../model.ts';
 import { usePolicyNames } from '../../policies.ts';
-import { useSavedNote } from '../../saved.tsx';
+import { SaveBar, useSavedNote } from '../../saved.tsx';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
 const verbColor: Record<string, string> = { GET: 'blue', POST: 'green', PUT: 'orange', PATCH: 'grape', DELETE: 'red' };
@@ -97,13 +97,7 @@ export function ResourcesTab({ api, save }: ApiTabProps) {
             </div>
           )}
         </Paper>
-        <FormError message={formError} />
-        <Group>
-          <Button type="submit" loading={submitting}>
-            Save resources
-          </Button>
-          {saved.note}
-        </Group>
+        <SaveBar label="Save resources" submitting={submitting} error={formError} note={saved.note} />
       </Stack>
     </form>
   );

@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Modal, Paper, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { DataTable, FormError, useApi, useConfirm, useResource, useServerForm } from '../../../../kit/index.ts';
+import { ConfirmButton, DataTable, FormError, useApi, useConfirm, useResource, useServerForm } from '../../../../kit/index.ts';
 import { ADMIN, formatTime, PUB, type Deployment, type Environment, type Revision } from '../../model.ts';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
@@ -239,26 +239,19 @@ export function RevisionsTab({ api, reload }: ApiTabProps) {
                   >
                     Restore
                   </Button>
-                  <Button
-                    size="xs"
+                  <ConfirmButton
+                    confirm={confirm}
                     variant="light"
-                    color="red"
                     aria-label={`Delete ${r.displayName}`}
-                    onClick={() =>
-                      void confirm({
-                        title: `Delete ${r.displayName}?`,
-                        message: 'A deployed revision must be undeployed first.',
-                        confirmLabel: 'Delete',
-                        danger: true,
-                        onConfirm: async () => {
-                          await client.delete(`${PUB}/apis/${api.id}/revisions/${r.id}`);
-                          refresh();
-                        },
-                      })
-                    }
+                    title={`Delete ${r.displayName}?`}
+                    message="A deployed revision must be undeployed first."
+                    onConfirm={async () => {
+                      await client.delete(`${PUB}/apis/${api.id}/revisions/${r.id}`);
+                      refresh();
+                    }}
                   >
                     Delete
-                  </Button>
+                  </ConfirmButton>
                 </Group>
               ),
             },

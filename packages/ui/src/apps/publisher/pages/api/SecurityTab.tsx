@@ -1,8 +1,8 @@
-import { Button, Checkbox, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
-import { FormError, useServerForm } from '../../../../kit/index.ts';
+import { Checkbox, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useServerForm } from '../../../../kit/index.ts';
 import { SECURITY_SCHEMES } from '../../model.ts';
 import { usePolicyNames } from '../../policies.ts';
-import { useSavedNote } from '../../saved.tsx';
+import { SaveBar, useSavedNote } from '../../saved.tsx';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
 const MANDATORY = 'oauth_basic_auth_api_key_mandatory';
@@ -69,13 +69,7 @@ export function SecurityTab({ api, save }: ApiTabProps) {
             </Group>
           </Checkbox.Group>
         </Paper>
-        <FormError message={formError} />
-        <Group>
-          <Button type="submit" loading={submitting}>
-            Save security and tiers
-          </Button>
-          {saved.note}
-        </Group>
+        <SaveBar label="Save security and tiers" submitting={submitting} error={formError} note={saved.note} />
       </Stack>
     </form>
   );

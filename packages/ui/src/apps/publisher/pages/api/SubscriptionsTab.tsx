@@ -1,6 +1,6 @@
 import { Badge, Button, Group } from '@mantine/core';
 import { useState } from 'react';
-import { DataTable, ErrorState, Pager, useApi, useHasScope, useResource, type Paginated } from '../../../../kit/index.ts';
+import { DataTable, ErrorState, Pager, tableState, useApi, useHasScope, useResource, type Paginated } from '../../../../kit/index.ts';
 import { PUB, type Subscription } from '../../model.ts';
 import type { ApiTabProps } from '../ApiDetailPage.tsx';
 
@@ -40,11 +40,8 @@ export function SubscriptionsTab({ api }: ApiTabProps) {
       {error !== undefined && <ErrorState error={error} title="The subscription did not change" />}
       <DataTable
         label="Subscriptions"
-        rows={subs.data?.list}
+        {...tableState(subs)}
         rowKey={(s) => s.subscriptionId}
-        loading={subs.loading}
-        error={subs.error}
-        onRetry={subs.reload}
         empty={{ title: 'No subscriptions yet', description: 'Applications subscribe on the Developer Portal once the API is published.' }}
         columns={[
           { key: 'application', header: 'Application', render: (s) => s.applicationInfo?.name ?? '' },
