@@ -1,16 +1,11 @@
+import { randomBytes } from 'node:crypto';
+
 /** What a key manager's token endpoint said about a consumer key and secret. */
 export type OwnershipProof = 'proven' | 'refused' | 'unreachable';
 
-/**
- * Proves that whoever maps a consumer key of an external key manager holds its secret: a
- * client_credentials request with those credentials (HTTP Basic, RFC 6749 §2.3.1) at the key
- * manager's token endpoint. A token, or `unauthorized_client` (RFC 6749 §5.2: the client
- * authenticated, but may not use this grant), proves it; anything else the server answers is a
- * refusal. Without this, anyone could map another party's client id to their own application
- * and take over which application (and which subscriptions and quota) its tokens count for.
- * The token obtained is thrown away. The endpoint is the one an admin configured.
- */
-export async function proveClientOwnership(tokenEndpoint: string, consumerKey: string, consumerSecret: string, timeoutMs: number): Promise<OwnershipProof> {
+type Answer = 'token' | 'unauthorized_client' | 'refused' | 'unreachable';
+
+async function tokenRequest(tokenEndpoint: string, consumerKey: string, consumerSecret: string, timeoutMs: number): Promise<Answer> {
   const enc = (s: string) => encodeURIComponent(s).replaceAll('%20', '+');
   let res: Response;
   try {
@@ -34,7 +29,27 @@ export async function proveClientOwnership(tokenEndpoint: string, consumerKey: s
   } catch {
     body = {};
   }
-  if (res.status === 200 && typeof body.access_token === 'string') return 'proven';
-  if (res.status === 400 && body.error === 'unauthorized_client') return 'proven';
+  if (res.status === 200 && typeof body.access_token === 'string') return 'token';
+  if (res.status === 400 && body.error === 'unauthorized_client') return 'unauthorized_client';
   return 'refused';
+}
+
+/**
+ * Proves that whoever maps a consumer key of an external key manager holds its secret: a
+ * client_credentials request with those credentials (HTTP Basic, RFC 6749 §2.3.1) at the key
+ * manager's token endpoint. A token proves it. `unauthorized_client` (RFC 6749 §5.2: the client
+ * authenticated, but may not use this grant) proves it only if the same request with a made-up
+ * secret is refused: servers answer it for public clients without checking any secret (Keycloak:
+ * "Public client not allowed to retrieve service account"), and a public client's id is no secret.
+ * Anything else is a refusal. Without this, anyone could map another party's client id to their
+ * own application and take over which application (and which subscriptions and quota) its
+ * tokens count for. Tokens obtained are thrown away. The endpoint is the one an admin configured.
+ */
+export async function proveClientOwnership(tokenEndpoint: string, consumerKey: string, consumerSecret: string, timeoutMs: number): Promise<OwnershipProof> {
+  const answer = await tokenRequest(tokenEndpoint, consumerKey, consumerSecret, timeoutMs);
+  if (answer === 'token') return 'proven';
+  if (answer !== 'unauthorized_client') return answer;
+  const control = await tokenRequest(tokenEndpoint, consumerKey, randomBytes(24).toString('base64url'), timeoutMs);
+  if (control === 'unreachable') return 'unreachable';
+  return control === 'refused' ? 'proven' : 'refused';
 }

@@ -15,6 +15,12 @@ async function startTokenEndpoint(clients: Record<string, string>): Promise<{ ur
     state.requests++;
     req.resume();
     const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
+    // A public client (Keycloak's): no secret is checked, and client_credentials is refused as unauthorized_client.
+    if (id === 'public-spa') {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'unauthorized_client', error_description: 'Public client not allowed to retrieve service account' }));
+      return;
+    }
     const ok = id !== undefined && clients[id] === secret;
     // A client that authenticates but may not use client_credentials still proves it holds the secret.
     const body = ok ? (id === 'no-cc-client' ? { error: 'unauthorized_client' } : { access_token: 'x', token_type: 'Bearer' }) : { error: 'invalid_client' };
@@ -96,6 +102,16 @@ describe('developer portal: map-keys (WSO2 POST /applications/{applicationId}/ma
   it('accepts a client that authenticates but may not use client_credentials (unauthorized_client)', async () => {
     const res = await mapKeys(alice, aliceApp, { consumerKey: 'no-cc-client', consumerSecret: 'no-cc-secret', keyManager: 'PartnerIdP', keyType: 'SANDBOX' });
     assert.equal(res.status, 200);
+  });
+
+  it('refuses a public client the key manager answers unauthorized_client for whatever the secret (no secret was proven)', async () => {
+    const before = idp.requests;
+    const res = await mapKeys(bob, bobApp, { consumerKey: 'public-spa', consumerSecret: 'anything', keyManager: 'PartnerIdP', keyType: 'SANDBOX' });
+    assert.equal(res.status, 401);
+    assert.equal(await code(res), 901433);
+    assert.equal(idp.requests, before + 2, 'the same request with a made-up secret was tried as a control');
+    const listed = await h.json<{ list: unknown[] }>(bob, 'GET', `${DP}/applications/${bobApp}/oauth-keys`, undefined, 200);
+    assert.equal(listed.list.length, 0);
   });
 
   it('maps a consumer key to one application only, and an application to one key per type and key manager', async () => {
