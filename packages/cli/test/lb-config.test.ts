@@ -113,7 +113,11 @@ describe('nginx', () => {
     assert.match(conf, /proxy_next_upstream_tries 3;/);
     assert.doesNotMatch(conf, /proxy_next_upstream [^;]*non_idempotent/);
     assert.doesNotMatch(conf, /ip_hash|hash |sticky/);
-    for (const h of ['X-Forwarded-For $proxy_add_x_forwarded_for', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $host']) assert.ok(conf.includes(`proxy_set_header ${h};`), h);
+    for (const h of ['X-Forwarded-For $remote_addr', 'X-Forwarded-Proto $scheme', 'X-Forwarded-Host $host']) assert.ok(conf.includes(`proxy_set_header ${h};`), h);
+    // Regression: `$proxy_add_x_forwarded_for` kept the client's own X-Forwarded-For in front, so a gateway
+    // trusting it took a made-up first address: IP blocking and permitted IPs bypassed, a new basic-auth
+    // lockout key per guess.
+    assert.doesNotMatch(conf, /proxy_add_x_forwarded_for/);
     assert.ok(conf.includes(`ssl_certificate ${join(dir, 'lb.pem')};`), 'relative TLS paths resolve against the topology file');
   });
 
@@ -144,6 +148,14 @@ describe('haproxy', () => {
     }
     assert.match(conf, /backend be_control_plane_http\n[\s\S]*?server control_plane_2 127\.0\.0\.2:29763 check\n/);
     assert.doesNotMatch(conf, /stick|cookie|balance source/);
+  });
+
+  it('regression: option forwardfor kept the client\'s own X-Forwarded-For first, which a gateway trusting it took as the address', () => {
+    const conf = renderLbConfig('haproxy', loadTopology(topologyFile));
+    for (const frontend of conf.split(/\n(?=frontend )/).slice(1)) {
+      assert.match(frontend, /\n\s+http-request del-header X-Forwarded-For\n/, frontend.split('\n')[0]);
+    }
+    assert.match(conf, /option forwardfor/);
   });
 
   it('refuses a key HAProxy cannot find', () => {

@@ -41,6 +41,9 @@ export function renderHaproxy(topology: Topology): string {
   line(1, `default-server inter ${POLICY.interval} fall ${POLICY.fall} rise ${POLICY.rise}`);
 
   const frontendHeaders = (scheme: 'https' | 'http') => {
+    // The LB is the edge: `option forwardfor` adds the address it saw, after any the client sent, which a
+    // gateway with trust_forwarded_for would take first (blocking, permitted IPs, basic-auth lockout).
+    line(1, 'http-request del-header X-Forwarded-For');
     line(1, `http-request set-header X-Forwarded-Proto ${scheme}`);
     line(1, 'http-request set-header X-Forwarded-Host %[req.hdr(host)]');
     line(1, 'http-request set-header X-Forwarded-Port %[dst_port]');

@@ -29,7 +29,9 @@ export function renderNginx(topology: Topology): string {
   line(1, 'proxy_http_version 1.1;');
   line(1, 'proxy_set_header Connection "";');
   line(1, 'proxy_set_header Host $host;');
-  line(1, 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+  line(1, '# The LB is the edge: X-Forwarded-For is the address it saw, never appended to what the client sent,');
+  line(1, '# whose first entry a gateway with trust_forwarded_for takes (blocking, permitted IPs, basic-auth lockout).');
+  line(1, 'proxy_set_header X-Forwarded-For $remote_addr;');
   line(1, 'proxy_set_header X-Forwarded-Proto $scheme;');
   line(1, 'proxy_set_header X-Forwarded-Host $host;');
   line(1, 'proxy_set_header X-Forwarded-Port $server_port;');
