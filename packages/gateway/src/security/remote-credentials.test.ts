@@ -148,3 +148,20 @@ it('checks basic credentials once, keeps a success briefly under an HMAC, and gi
   assert.equal(basic.cached(wrong), null, 'the same wrong password costs no second call for a while');
   assert.equal(km.calls.users, 3);
 });
+
+it('regression: a flood of made-up tokens evicted the introspected good ones (refusals and identities shared one bound)', async () => {
+  const clock = new FakeClock();
+  const km = authority(clock);
+  const opaque = new OpaqueTokens({ now: () => clock.now(), max: 3, maxRefused: 2 });
+  opaque.setAuthority(km.a);
+  km.issue('good', 600);
+  const good = opaque.keyOf('good');
+  const identity = await opaque.introspect(good, 'good');
+  assert.ok(identity !== null && identity !== UNAVAILABLE);
+  for (let i = 0; i < 10; i++) assert.equal(await opaque.introspect(opaque.keyOf(`made-up-${i}`), `made-up-${i}`), null);
+  assert.equal(opaque.cached(good), identity, 'still answered without a call');
+  assert.equal(km.calls.introspect, 11);
+  assert.equal(opaque.size, 1);
+  assert.equal(opaque.cached(opaque.keyOf('made-up-9')), null, 'the latest refusals are remembered');
+  assert.equal(opaque.cached(opaque.keyOf('made-up-0')), undefined, 'refusals are bounded on their own');
+});

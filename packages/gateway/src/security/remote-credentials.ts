@@ -11,8 +11,10 @@ export const UNAVAILABLE = 'unavailable';
 export type RemoteCheck<V> = V | null | typeof UNAVAILABLE;
 
 export interface RemoteCheckOptions {
-  /** Entries kept at most (successes and refusals together). */
+  /** Identities (successes) kept at most. */
   readonly max?: number;
+  /** Refusals kept at most, apart from the identities: a flood of made-up credentials never evicts a good one. */
+  readonly maxRefused?: number;
   /** How long a refusal is remembered: the same wrong credential then costs no call. */
   readonly negativeTtlMs?: number;
   /** Checks in flight at most; past that, new credentials are answered {@link UNAVAILABLE} at once. */
@@ -29,7 +31,8 @@ export interface RemoteCheckOptions {
 class RemoteChecks<V> {
   protected authority: CredentialAuthority | undefined;
   protected readonly now: () => number;
-  readonly #cache: HashedCache<V | null>;
+  readonly #cache: HashedCache<V>;
+  readonly #refused: HashedCache<true>;
   readonly #pending = new Map<string, Promise<RemoteCheck<V>>>();
   readonly #negativeTtlMs: number;
   readonly #maxPending: number;
@@ -37,6 +40,7 @@ class RemoteChecks<V> {
 
   constructor(options: RemoteCheckOptions) {
     this.#cache = new HashedCache(options.max ?? 50_000);
+    this.#refused = new HashedCache(options.maxRefused ?? 10_000);
     this.#negativeTtlMs = options.negativeTtlMs ?? 5_000;
     this.#maxPending = options.maxPending ?? 256;
     this.now = options.now ?? Date.now;
@@ -47,6 +51,7 @@ class RemoteChecks<V> {
     this.authority = authority;
     this.#onError = onError;
     this.#cache.clear();
+    this.#refused.clear();
   }
 
   get configured(): boolean {
@@ -60,13 +65,18 @@ class RemoteChecks<V> {
 
   /** A remembered answer (never a call): the identity, `null` (refused), or undefined (unknown). */
   cached(key: string): V | null | undefined {
-    return this.#cache.get(key, this.now());
+    const now = this.now();
+    const hit = this.#cache.get(key, now);
+    if (hit !== undefined) return hit;
+    return this.#refused.get(key, now) === true ? null : undefined;
   }
 
   forget(key: string): void {
     this.#cache.delete(key);
+    this.#refused.delete(key);
   }
 
+  /** Identities kept (refusals are not counted). */
   get size(): number {
     return this.#cache.size;
   }
@@ -80,9 +90,10 @@ class RemoteChecks<V> {
       (answer): RemoteCheck<V> => {
         this.#pending.delete(key);
         if (answer === null) {
-          this.#cache.set(key, null, this.now() + this.#negativeTtlMs);
+          this.#refused.set(key, true, this.now() + this.#negativeTtlMs);
           return null;
         }
+        this.#refused.delete(key);
         this.#cache.set(key, answer.value, answer.until);
         return answer.value;
       },
