@@ -190,3 +190,15 @@ describe('nats hub: connection failures', { skip }, () => {
     assert.ok(Date.now() - started < 3000);
   });
 });
+
+describe('nats hub: connect errors', () => {
+  it('regression: the password of a server URL (nats://user:password@host) appeared in the connect error, which is logged', async () => {
+    const err = await createNatsHub({ servers: [`nats://gw:s3cret-pw@127.0.0.1:${await freePort()}`, `tls://s3cret-token@127.0.0.1:${await freePort()}`, `gw:s3cret-bare@127.0.0.1:${await freePort()}`], connectTimeoutMs: 1000 }).then(
+      () => assert.fail('connected to nothing'),
+      (e: unknown) => e as Error & { description?: string },
+    );
+    const said = `${err.message} ${err.description ?? ''}`;
+    assert.match(said, /nats:\/\/gw:\*\*\*@127\.0\.0\.1/);
+    assert.doesNotMatch(said, /s3cret/);
+  });
+});

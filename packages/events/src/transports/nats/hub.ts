@@ -92,6 +92,17 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
+/** A server URL as it may be logged: `nats://user:pass@host` keeps its user, never its password or token. */
+function redactServer(server: string): string {
+  const at = server.lastIndexOf('@');
+  if (at < 0) return server;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(server)?.[0] ?? '';
+  const userinfo = server.slice(scheme.length, at);
+  const colon = userinfo.indexOf(':');
+  // `nats://token@host`: without a colon the user part is the token.
+  return `${scheme}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}${server.slice(at)}`;
+}
+
 function unavailable(err: unknown, description: string): Error {
   if (EventsErrors.is(err)) return err;
   return EventsErrors.create('EVENTS_ERR_UNAVAILABLE', { description, cause: err });
@@ -206,7 +217,7 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
   try {
     nc = await connect(connectOpts);
   } catch (err) {
-    throw unavailable(err, `cannot connect to NATS at ${opts.servers.join(', ')}: ${(err as Error).message}`);
+    throw unavailable(err, `cannot connect to NATS at ${opts.servers.map(redactServer).join(', ')}: ${(err as Error).message}`);
   }
   let connected = true;
   let closed = false;
