@@ -79,6 +79,10 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
       return {
         ...gateway,
         async start() {
+          if (config.control_plane.url && plainHttpToAnotherHost(config.control_plane.url)) {
+            // The gateway sends end users' basic-auth passwords and opaque tokens over this link.
+            deps.logger.warn({ url: config.control_plane.url }, 'control_plane.url is plain http to another host: end users\' passwords and tokens checked by the control plane cross the network unencrypted; use https');
+          }
           source = config.control_plane.url
             ? createHttpControlPlane({
                 baseUrl: config.control_plane.url,
@@ -106,3 +110,11 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
     return async (config, deps) => createTrafficManager(config, { hub: deps.hub, logger: deps.logger, metrics: deps.metrics, clock: deps.clock });
   },
 });
+
+/** `http://` to anything but a loopback address. */
+function plainHttpToAnotherHost(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol !== 'http:') return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
+}
