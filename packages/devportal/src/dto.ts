@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { SharedSchema } from '@gatehouse/data';
+import type { ThrottlePolicy } from '@gatehouse/admin';
 import type { OAuthClient } from '@gatehouse/key-manager';
 import { effectiveContext } from '@gatehouse/publisher';
 import type { CatalogApi } from './catalog.ts';
@@ -173,5 +174,34 @@ export function commentDto(c: Comment, replies?: { list: unknown[]; count: numbe
     entryPoint: 'devPortal',
     commenterInfo: { firstName: '', lastName: '', fullName: c.username },
     replies: replies ? { count: replies.count, list: replies.list, pagination: { offset: 0, limit: replies.count, total: replies.total, next: '', previous: '' } } : { count: 0, list: [], pagination: { offset: 0, limit: 0, total: 0, next: '', previous: '' } },
+  };
+}
+
+// WSO2's Tier unit time is in milliseconds (devportal-v3 ThrottlingPolicy: `unitTime: 60000, timeUnit: min`).
+const UNIT_MS: Record<string, number> = { sec: 1_000, min: 60_000, hour: 3_600_000, day: 86_400_000, month: 2_592_000_000, year: 31_536_000_000 };
+
+/** WSO2's Developer Portal `ThrottlingPolicy` for an Admin application or subscription policy. */
+export function throttlingPolicyDto(p: ThrottlePolicy) {
+  const d = p.details;
+  const limit = p.defaultLimit;
+  const window = limit?.requestCount ?? limit?.bandwidth ?? limit?.eventCount;
+  const attributes = Object.fromEntries(((d.customAttributes as { name: string; value: string }[] | undefined) ?? []).map((a) => [a.name, a.value]));
+  const permissions = d.permissions as { permissionType: 'ALLOW' | 'DENY'; roles: string[] } | undefined;
+  return {
+    name: p.name,
+    description: p.description ?? '',
+    policyLevel: p.kind,
+    attributes,
+    requestCount: limit?.requestCount?.requestCount ?? limit?.bandwidth?.dataAmount ?? limit?.eventCount?.eventCount ?? 0,
+    ...(limit?.bandwidth ? { dataUnit: limit.bandwidth.dataUnit } : {}),
+    unitTime: window ? window.unitTime * (UNIT_MS[window.timeUnit] ?? 1) : 0,
+    timeUnit: window?.timeUnit ?? 'min',
+    rateLimitCount: typeof d.rateLimitCount === 'number' ? d.rateLimitCount : 0,
+    ...(typeof d.rateLimitTimeUnit === 'string' ? { rateLimitTimeUnit: d.rateLimitTimeUnit } : {}),
+    quotaPolicyType: limit?.type === 'BANDWIDTHLIMIT' ? 'BANDWIDTHVOLUME' : 'REQUESTCOUNT',
+    tierPlan: d.billingPlan === 'COMMERCIAL' ? 'COMMERCIAL' : 'FREE',
+    stopOnQuotaReach: d.stopOnQuotaReach !== false,
+    monetizationAttributes: {},
+    ...(permissions ? { throttlingPolicyPermissions: { type: permissions.permissionType === 'DENY' ? 'deny' : 'allow', roles: permissions.roles } } : {}),
   };
 }

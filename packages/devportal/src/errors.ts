@@ -30,6 +30,7 @@ export const DevPortalErrors = defineErrors({
   DEVPORTAL_ERR_COMMENT_NOT_FOUND: { status: 404, wso2Code: 901441, message: 'The comment was not found' },
   DEVPORTAL_ERR_FORBIDDEN: { status: 403, wso2Code: 901442, message: 'You may not perform this operation' },
   DEVPORTAL_ERR_RATING_NOT_FOUND: { status: 404, wso2Code: 901443, message: 'The rating was not found' },
+  DEVPORTAL_ERR_POLICY_NOT_FOUND: { status: 404, wso2Code: 901444, message: 'The throttling policy was not found' },
   DEVPORTAL_ERR_SIGNUP_DISABLED: { status: 403, wso2Code: 901450, message: 'Self sign-up is disabled' },
   DEVPORTAL_ERR_USER_EXISTS: { status: 409, wso2Code: 901451, message: 'A user with this username already exists' },
   DEVPORTAL_ERR_WEAK_PASSWORD: { status: 400, wso2Code: 901452, message: 'The password does not satisfy the password policy' },

@@ -6,7 +6,7 @@ import type { ManagementAuth, Principal } from '@gatehouse/key-manager';
 import { effectiveContext } from '@gatehouse/publisher';
 import { canSee, parseQuery } from './catalog.ts';
 import type { Viewer } from './catalog.ts';
-import { apiDto, apiInfoDto, applicationDto, applicationInfo, applicationKeyDto, commentDto, documentDto, pagination, ratingDto, subscriptionDto } from './dto.ts';
+import { apiDto, apiInfoDto, applicationDto, applicationInfo, applicationKeyDto, commentDto, documentDto, pagination, ratingDto, subscriptionDto, throttlingPolicyDto } from './dto.ts';
 import { DevPortalErrors, invalid } from './errors.ts';
 import { KeyTypes } from './service.ts';
 import type { Caller, DevPortalService, KeyType } from './service.ts';
@@ -410,6 +410,33 @@ export function registerDevPortalRoutes(app: FastifyInstance, deps: RouteDeps): 
     const list = all.slice(q.offset, q.offset + q.limit);
     return { count: list.length, list, pagination: pagination(q.offset, q.limit, all.length, `${P}/tags`) };
   });
+
+  // ---- throttling policies ----
+  // WSO2 documents these with `OAuth2Security: []`: no scope, anonymous visitors too; a token picks
+  // its tenant and hides tiers denied to the user's roles.
+  const policyLevel = str({ enum: ['application', 'subscription'] });
+  const anonymous = { security: [{ OAuth2Security: [] }] };
+  app.get(
+    `${P}/throttling-policies/:policyLevel`,
+    { schema: { ...tag('Throttling Policies', 'Get all available throttling policies'), ...anonymous, params: { type: 'object', required: ['policyLevel'], properties: { policyLevel } }, querystring: page } },
+    async (request) => {
+      const { policyLevel: level } = request.params as { policyLevel: 'application' | 'subscription' };
+      const q = request.query as { limit: number; offset: number };
+      const { viewer, tenantId } = await viewerOf(auth, request);
+      const all = await service.policies.list(tenantId, level, viewer);
+      const list = all.slice(q.offset, q.offset + q.limit).map(throttlingPolicyDto);
+      return { count: list.length, list, pagination: pagination(q.offset, q.limit, all.length, `${P}/throttling-policies/${level}`) };
+    },
+  );
+  app.get(
+    `${P}/throttling-policies/:policyLevel/:policyId`,
+    { schema: { ...tag('Throttling Policies', 'Get details of a throttling policy'), ...anonymous, params: { type: 'object', required: ['policyLevel', 'policyId'], properties: { policyLevel, policyId: str({ minLength: 1, maxLength: 256 }) } } } },
+    async (request) => {
+      const { policyLevel: level, policyId } = request.params as { policyLevel: 'application' | 'subscription'; policyId: string };
+      const { viewer, tenantId } = await viewerOf(auth, request);
+      return throttlingPolicyDto(await service.policies.get(tenantId, level, policyId, viewer));
+    },
+  );
 
   // ---- ratings ----
   app.get(`${P}/apis/:apiId/ratings`, { schema: { ...tag('Ratings', 'Retrieve the ratings of an API'), params: idParams('apiId'), querystring: page } }, async (request) => {

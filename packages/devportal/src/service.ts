@@ -8,7 +8,7 @@ import type { Databases, Repositories } from '@gatehouse/data';
 import { Topics } from '@gatehouse/events';
 import type { EventHub, Logger } from '@gatehouse/events';
 import { createAdminService, RESIDENT_KEY_MANAGER } from '@gatehouse/admin';
-import type { PolicyKind, Workflow, WorkflowType } from '@gatehouse/admin';
+import type { PolicyKind, ThrottlePolicy, Workflow, WorkflowType } from '@gatehouse/admin';
 import { createClient, findClient, isInternalClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
 import type { KmContext, OAuthClient } from '@gatehouse/key-manager';
 import { effectiveContext } from '@gatehouse/publisher';
@@ -620,7 +620,29 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     },
   };
 
-  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, startWorkflow, onWorkflowComplete };
+  // ---- throttling policies (Admin's, read-only) -------------------------------------------
+
+  /** WSO2 (APIConsumerImpl.getDeniedTiers): a signed-in user does not see tiers denied to their roles. */
+  const permitted = (p: ThrottlePolicy, viewer: Viewer | undefined): boolean => {
+    const perm = p.details.permissions as { permissionType?: string; roles?: string[] } | undefined;
+    if (!viewer || !perm?.roles?.length) return true;
+    const match = perm.roles.some((r) => viewer.roles.includes(r));
+    return perm.permissionType === 'DENY' ? !match : match;
+  };
+
+  const policies = {
+    async list(tenantId: number, level: 'application' | 'subscription', viewer: Viewer | undefined): Promise<ThrottlePolicy[]> {
+      return (await admin.listPolicies(tenantId, level)).filter((p) => p.isDeployed && permitted(p, viewer));
+    },
+    /** By name, as WSO2's `policyId`; Admin's id works too. */
+    async get(tenantId: number, level: 'application' | 'subscription', nameOrId: string, viewer: Viewer | undefined): Promise<ThrottlePolicy> {
+      const p = await admin.getPolicy(tenantId, level, nameOrId);
+      if (!p || !p.isDeployed || !permitted(p, viewer)) throw DevPortalErrors.create('DEVPORTAL_ERR_POLICY_NOT_FOUND', { description: `No ${level} throttling policy named ${nameOrId}` });
+      return p;
+    },
+  };
+
+  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, policies, startWorkflow, onWorkflowComplete };
 }
 
 export type DevPortalService = ReturnType<typeof createDevPortalService>;

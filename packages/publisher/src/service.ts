@@ -12,6 +12,7 @@ import { CheckItems, LifecycleStates, etagOf, lifecycleTransitions, splitBody, s
 import type { ApiBody, LifecycleState } from './model.ts';
 import { definitionFromOperations, operationsFromDefinition } from './openapi.ts';
 import type { ApiOperation, ParsedDefinition } from './openapi.ts';
+import { checkOperationPolicies } from './operation-policies.ts';
 import { apiStore } from './store/apis.ts';
 import type { ApiRecord, ApiSearch } from './store/apis.ts';
 import { deploymentStore } from './store/deployments.ts';
@@ -186,6 +187,7 @@ export function createPublisherService(deps: PublisherServiceDeps) {
   };
 
   const createApi = async (actor: Actor, input: ApiBody, definition?: ParsedDefinition): Promise<ApiRecord> => {
+    checkOperationPolicies(input.operations);
     const now = clock.now();
     const ops: ApiOperation[] | undefined = input.operations ?? (definition ? operationsFromDefinition(definition.document) : undefined);
     const record = buildRecord(actor, { ...input, ...(ops ? { operations: ops } : {}) }, undefined, now);
@@ -245,6 +247,7 @@ export function createPublisherService(deps: PublisherServiceDeps) {
     createApi,
 
     async updateApi(actor: Actor, apiId: string, input: ApiBody, ifMatch: string | undefined): Promise<ApiRecord> {
+      checkOperationPolicies(input.operations);
       const now = clock.now();
       const updated = await write(async (apim) => {
         const base = await load(actor.tenantId, apiId, apim);

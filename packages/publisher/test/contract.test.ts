@@ -55,6 +55,8 @@ async function exercise(token: string) {
   assert.equal(unblocked.code, 901420);
   // Without a subscription scope: WSO2's 403 body.
   await rec('post', '/subscriptions/unblock-subscription', await h.call(token, 'POST', '/subscriptions/unblock-subscription?subscriptionId=nope'));
+  const policyViewer = await h.token('admin', `${ALL_SCOPES} apim:common_operation_policy_view`);
+  await rec('get', '/operation-policies', await h.call(policyViewer, 'GET', '/operation-policies?query=name:addHeader'));
   await rec('get', '/apis/{apiId}/lifecycle-history', await h.call(token, 'GET', `/apis/${api.id}/lifecycle-history`));
   await rec('get', '/apis/{apiId}/lifecycle-state', await h.call(token, 'GET', `/apis/${api.id}/lifecycle-state`));
   const rev = await rec('post', '/apis/{apiId}/revisions', await h.call(token, 'POST', `/apis/${api.id}/revisions`, { description: 'r' }));

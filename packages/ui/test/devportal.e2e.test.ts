@@ -179,6 +179,10 @@ describe('Developer Portal: catalogue, API page, sign-up, applications, keys, su
   it('creates an application (a bad name shows the server\'s message in place), generates keys (secret shown once) and an API key', async () => {
     const page = consumer;
     await page.getByTestId('create-app').click();
+    // The tiers are Admin's application policies (GET /throttling-policies/application).
+    await page.getByTestId('app-tier').click();
+    for (const tier of ['10PerMin', '20PerMin', '50PerMin']) await page.getByRole('option', { name: tier, exact: true }).waitFor();
+    await page.getByRole('option', { name: 'Unlimited', exact: true }).click();
     await page.getByTestId('app-name').fill('Bad#App');
     await page.getByLabel('Description').fill('My first app');
     await page.getByTestId('create-app-submit').click();

@@ -9,6 +9,7 @@ import { PublisherErrors } from '../errors.ts';
 import { toApiInfo } from '../model.ts';
 import type { ApiBody } from '../model.ts';
 import { fetchDefinition, parseDefinition } from '../openapi.ts';
+import { COMMON_OPERATION_POLICIES, operationPolicyDataDto } from '../operation-policies.ts';
 import type { ParsedDefinition } from '../openapi.ts';
 import type { Actor, PublisherService } from '../service.ts';
 import * as S from './schemas.ts';
@@ -28,6 +29,9 @@ const Scopes = {
   docCreate: 'apim:document_create',
   docManage: 'apim:document_manage',
   sharedScope: 'apim:shared_scope_manage',
+  commonPolicyView: 'apim:common_operation_policy_view',
+  commonPolicyManage: 'apim:common_operation_policy_manage',
+  policiesImportExport: 'apim:policies_import_export',
 } as const;
 
 interface Multipart {
@@ -527,6 +531,24 @@ export async function publisherRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   );
 
   // --- shared scopes ------------------------------------------------------------------------
+
+  // --- common operation policies: the ones the gateway applies, built in (WSO2 also lets admins add some) ---
+
+  app.get<{ Querystring: { limit: number; offset: number; query?: string } }>(
+    '/operation-policies',
+    op('getAllCommonOperationPolicies', 'Operation Policies', [Scopes.commonPolicyView, Scopes.commonPolicyManage, Scopes.policiesImportExport], {
+      querystring: { type: 'object', properties: { ...paging, query: { type: 'string', maxLength: 200 } } },
+      response: { 200: S.operationPolicyDataList },
+    }),
+    async (request) => {
+      const { limit, offset, query } = request.query;
+      // WSO2's query: `name:addHeader&version:v1` (either modifier, either order).
+      const want = Object.fromEntries((query ?? '').split(/[&\s]+/).filter((t) => t.includes(':')).map((t) => [t.slice(0, t.indexOf(':')), t.slice(t.indexOf(':') + 1).replace(/^"|"$/g, '')]));
+      const all = COMMON_OPERATION_POLICIES.filter((p) => (want.name === undefined || p.name === want.name) && (want.version === undefined || p.version === want.version));
+      const list = all.slice(offset, offset + limit).map(operationPolicyDataDto);
+      return { count: list.length, list, pagination: pageOf(limit, offset, all.length, '/operation-policies', query) };
+    },
+  );
 
   const scopeParams = { type: 'object', required: ['scopeId'], properties: { scopeId: { type: 'string' } } } as const;
   type ScopeInput = { name: string; displayName?: string; description?: string; bindings?: string[] };

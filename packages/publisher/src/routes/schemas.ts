@@ -263,6 +263,24 @@ export const documentList = { type: 'object', properties: { count: int, list: { 
 
 export const scopeList = { type: 'object', properties: { count: int, list: { type: 'array', items: scope }, pagination } } as const;
 
+const operationPolicySpecAttribute = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { name: str, displayName: str, description: str, validationRegex: str, type: str, required: bool, defaultValue: str, allowedValues: strList },
+} as const;
+
+/** WSO2's `OperationPolicyData`. */
+export const operationPolicyData = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    category: str, id: str, name: str, version: str, displayName: str, description: str, applicableFlows: strList, supportedGateways: strList,
+    supportedApiTypes: strList, isAPISpecific: bool, md5: str, policyAttributes: { type: 'array', items: operationPolicySpecAttribute },
+  },
+} as const;
+
+export const operationPolicyDataList = { type: 'object', properties: { count: int, list: { type: 'array', items: operationPolicyData }, pagination } } as const;
+
 export const validationResponse = {
   type: 'object',
   required: ['isValid'],

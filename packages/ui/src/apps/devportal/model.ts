@@ -7,9 +7,6 @@ export const KeyTypes = ['PRODUCTION', 'SANDBOX'] as const;
 export type KeyType = (typeof KeyTypes)[number];
 export const keyLabel = (t: KeyType): string => (t === 'PRODUCTION' ? 'Production' : 'Sandbox');
 
-/** WSO2's application tiers, offered when the server does not list them (`GET /throttling-policies/application`). */
-export const DEFAULT_APPLICATION_TIERS: readonly string[] = ['Unlimited', '10PerMin', '20PerMin', '50PerMin'];
-
 export interface ApiInfo extends ApiSummary {
   readonly description: string;
   readonly tags: readonly string[];

@@ -1,26 +1,43 @@
 import { Anchor, Badge, Button, Paper, Select, Stack, Textarea, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { Link, useNavigate } from 'react-router';
-import { ConfirmButton, DataTable, FormActions, PageHeader, Pager, RequireScopes, tableState, useApi, useConfirm, usePagedSearch, useResource, useSearchParam, useServerForm, type ApiClient, type Paginated } from '../../../kit/index.ts';
-import { DEFAULT_APPLICATION_TIERS, DP, onField, Wso2Codes, type Application } from '../model.ts';
+import { ConfirmButton, DataTable, EmptyState, ErrorState, FormActions, LoadingState, PageHeader, Pager, RequireScopes, tableState, useApi, useConfirm, usePagedSearch, useResource, useSearchParam, useServerForm, type ApiClient, type Paginated } from '../../../kit/index.ts';
+import { DP, onField, Wso2Codes, type Application } from '../model.ts';
 
 const LIMIT = 25;
 
-/** The application tiers: WSO2's GET /throttling-policies/application, or its defaults when the server does not list them. */
-export function useApplicationTiers(api: ApiClient): readonly string[] {
-  const tiers = useResource(async (signal) => {
-    try {
-      const res = await api.get<Paginated<{ name: string }>>(`${DP}/throttling-policies/application`, { query: { limit: 100 }, signal });
-      return res.list.map((t) => t.name);
-    } catch {
-      return DEFAULT_APPLICATION_TIERS;
-    }
-  }, []);
-  return tiers.data && tiers.data.length > 0 ? tiers.data : DEFAULT_APPLICATION_TIERS;
+/** The application tiers Admin offers: WSO2's GET /throttling-policies/application. */
+export function useApplicationTiers(api: ApiClient) {
+  return useResource(async (signal) => (await api.get<Paginated<{ name: string }>>(`${DP}/throttling-policies/application`, { query: { limit: 500 }, signal })).list.map((t) => t.name), []);
 }
 
-function CreateApplication({ onCreated, onCancel }: { onCreated: (app: Application) => void; onCancel: () => void }) {
+type CreateProps = { onCreated: (app: Application) => void; onCancel: () => void };
+
+/** The form once the tiers are known, so its first value is one the server offers. */
+function CreateApplication(props: CreateProps) {
   const api = useApi();
   const tiers = useApplicationTiers(api);
+  if (tiers.data !== undefined && tiers.data.length > 0) return <CreateApplicationForm {...props} tiers={tiers.data} />;
+  return (
+    <Paper withBorder p="md" mb="lg" component="section" aria-labelledby="create-app-title">
+      <Title order={2} size="h4" mb="sm" id="create-app-title">
+        New application
+      </Title>
+      {tiers.error !== undefined ? (
+        <ErrorState error={tiers.error} title="The throttling tiers could not be loaded" onRetry={tiers.reload} />
+      ) : tiers.data === undefined ? (
+        <LoadingState label="Loading the throttling tiers…" />
+      ) : (
+        <EmptyState title="No application tiers" description="An administrator has to add an application throttling policy before applications can be created." />
+      )}
+      <Button variant="default" mt="sm" onClick={props.onCancel}>
+        Cancel
+      </Button>
+    </Paper>
+  );
+}
+
+function CreateApplicationForm({ onCreated, onCancel, tiers }: CreateProps & { tiers: readonly string[] }) {
+  const api = useApi();
   const { form, onSubmit, submitting, formError } = useServerForm({
     initialValues: { name: '', throttlingPolicy: tiers.includes('Unlimited') ? 'Unlimited' : (tiers[0] ?? ''), description: '' },
     validate: {
@@ -43,7 +60,7 @@ function CreateApplication({ onCreated, onCancel }: { onCreated: (app: Applicati
       <form onSubmit={onSubmit} noValidate>
         <Stack gap="sm" maw={560}>
           <TextInput label="Name" required {...form.getInputProps('name')} key={form.key('name')} data-testid="app-name" />
-          <Select label="Throttling tier" description="How many requests per minute all the application's tokens may make" data={[...tiers]} allowDeselect={false} required {...form.getInputProps('throttlingPolicy')} key={form.key('throttlingPolicy')} />
+          <Select label="Throttling tier" description="How many requests per minute all the application's tokens may make" data={[...tiers]} allowDeselect={false} required {...form.getInputProps('throttlingPolicy')} key={form.key('throttlingPolicy')} data-testid="app-tier" />
           <Textarea label="Description" autosize minRows={2} {...form.getInputProps('description')} key={form.key('description')} />
           <FormActions error={formError}>
             <Button type="submit" loading={submitting} data-testid="create-app-submit">
