@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { HEADER_NAME as FIELD_NAME, HEADER_VALUE as FIELD_VALUE, MAX_HEADER_NAME as MAX_NAME, MAX_HEADER_VALUE as MAX_VALUE, SUPPORTED_OPERATION_POLICIES, headerNameProblem, headerValueProblem } from '@gatehouse/core';
 import type { Logger } from '@gatehouse/runtime';
 import { fault, FaultCodes, type LocalReply } from '../faults.ts';
 import type { Policy } from '../policy.ts';
@@ -19,23 +20,9 @@ export interface HeaderActions {
   readonly fault: readonly HeaderAction[];
 }
 
-// RFC 9110 §5.1 field-name (a token) and §5.5 field-value (no CR, LF or NUL: a header can never
-// be split into two, nor a request smuggled through a value).
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const MAX_NAME = 256;
-const MAX_VALUE = 8192;
-// Hop-by-hop fields (RFC 9110 §7.6.1), Host (the backend gets its own) and the framing fields:
-// the gateway sets these itself, a policy may neither set nor remove them.
-const MANAGED: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'proxy-authorization', 'proxy-authenticate', 'host', 'content-length',
-]);
 /** The faults of the call to the backend: WSO2 runs the API's fault flow on these, not on denials. */
 const UPSTREAM_FAULTS: ReadonlySet<number> = new Set([FaultCodes.BackendUnavailable, FaultCodes.BackendTimeout, FaultCodes.EndpointSuspended]);
 
-/** The WSO2 4.2 operation policies this gateway applies, by `name:version`. */
-export const SUPPORTED_OPERATION_POLICIES: ReadonlySet<string> = new Set(['addHeader:v1', 'removeHeader:v1']);
 
 const policyItem = {
   type: 'object',
@@ -63,11 +50,12 @@ function compileOne(p: OperationPolicy, where: string, problems: string[]): Head
   const params = p.parameters ?? {};
   const name = params.headerName;
   const before = problems.length;
-  if (typeof name !== 'string' || !FIELD_NAME.test(name) || name.length > MAX_NAME) problems.push(`${label}: headerName must be a header name (RFC 9110 token, at most ${MAX_NAME} characters)`);
-  else if (MANAGED.has(name.toLowerCase())) problems.push(`${label}: ${name} is managed by the gateway (hop-by-hop, Host or framing) and cannot be changed by a policy`);
+  const nameProblem = headerNameProblem(name);
+  if (nameProblem) problems.push(`${label}: headerName ${nameProblem}`);
   if (p.policyName === 'removeHeader') return problems.length > before ? undefined : { op: 'remove', name: (name as string).toLowerCase(), as: name as string, value: '' };
   const value = params.headerValue;
-  if (typeof value !== 'string' || !FIELD_VALUE.test(value) || value.length > MAX_VALUE) problems.push(`${label}: headerValue must be a string of at most ${MAX_VALUE} characters without CR, LF or other control characters`);
+  const valueProblem = headerValueProblem(value);
+  if (valueProblem) problems.push(`${label}: headerValue ${valueProblem}`);
   return problems.length > before ? undefined : { op: 'set', name: (name as string).toLowerCase(), as: name as string, value: value as string };
 }
 
