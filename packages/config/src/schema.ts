@@ -213,7 +213,7 @@ export const configSchema = {
     id_token_ttl_ms: durationMs(3_600_000, 'Lifetime of OpenID Connect ID tokens.'),
     authorization_code_ttl_ms: int(600_000, 'Lifetime of authorization codes (RFC 6749 §4.1.2 recommends at most 10 minutes).', { min: 1000, max: 600_000, unit: 'ms' }),
     open_registration: bool(false, 'Let anyone register clients at `POST /oauth2/register` (RFC 7591). Off: a management token with `apim:admin`, `apim:app_manage` or `apim:subscribe` is required as the initial access token.'),
-    lockout_threshold: int(10, 'Failed client authentications (per client id + IP) or passwords (per username + IP) within `lockout_window_ms` before that pair is locked out.', { min: 1, max: 100_000 }),
+    lockout_threshold: int(10, 'Failed client authentications (per client id + IP) or passwords (per username + IP) within `lockout_window_ms` before that pair is locked out. Also: 10× this per username alone for gateways\' basic-auth checks, and this per user + key manager (3× per user) for the Developer Portal\'s `map-keys` against external key managers.', { min: 1, max: 100_000 }),
     lockout_window_ms: durationMs(60_000, 'Window in which failed attempts are counted.'),
     trusted_issuers: stringList(
       [],

@@ -26,6 +26,7 @@ export const DevPortalErrors = defineErrors({
   DEVPORTAL_ERR_INVALID_CONSUMER_SECRET: { status: 401, wso2Code: 901433, message: 'The consumer secret is not valid' },
   DEVPORTAL_ERR_API_KEY_NOT_FOUND: { status: 404, wso2Code: 901434, message: 'The API key was not found' },
   DEVPORTAL_ERR_KEY_MANAGER_UNREACHABLE: { status: 502, wso2Code: 901435, message: 'The key manager could not be reached', expose: true },
+  DEVPORTAL_ERR_TOO_MANY_ATTEMPTS: { status: 429, wso2Code: 901436, message: 'Too many failed attempts; try again later' },
   DEVPORTAL_ERR_DOCUMENT_NOT_FOUND: { status: 404, wso2Code: 901440, message: 'The document was not found' },
   DEVPORTAL_ERR_COMMENT_NOT_FOUND: { status: 404, wso2Code: 901441, message: 'The comment was not found' },
   DEVPORTAL_ERR_FORBIDDEN: { status: 403, wso2Code: 901442, message: 'You may not perform this operation' },
@@ -43,4 +44,15 @@ export type DevPortalError = GatehouseError<DevPortalErrorCode>;
 /** A 400 naming the field, as the schema validation's answers do. */
 export function invalid(field: string, message: string): DevPortalError {
   return DevPortalErrors.create('DEVPORTAL_ERR_VALIDATION', { description: `${field}: ${message}`, details: [{ field, message }] });
+}
+
+/** A 429 that carries the seconds until its lockout ends, for the route's `Retry-After`. */
+export type TooManyAttempts = DevPortalError & { readonly retryAfterSeconds: number };
+
+export function tooManyAttempts(retryAfterSeconds: number, description: string): TooManyAttempts {
+  return Object.assign(DevPortalErrors.create('DEVPORTAL_ERR_TOO_MANY_ATTEMPTS', { description }), { retryAfterSeconds });
+}
+
+export function isTooManyAttempts(err: unknown): err is TooManyAttempts {
+  return DevPortalErrors.is(err, 'DEVPORTAL_ERR_TOO_MANY_ATTEMPTS') && typeof (err as Partial<TooManyAttempts>).retryAfterSeconds === 'number';
 }

@@ -5,6 +5,36 @@ export type OwnershipProof = 'proven' | 'refused' | 'unreachable';
 
 type Answer = 'token' | 'unauthorized_client' | 'refused' | 'unreachable';
 
+/** A token endpoint's answer is a few hundred bytes; more is not read (memory is ours, the endpoint is not). */
+export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+
+/** The body as text, or undefined when it is larger than the cap or could not be read (timeout, reset). */
+async function readCapped(res: Response): Promise<string | undefined> {
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_TOKEN_RESPONSE_BYTES) {
+    await res.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_TOKEN_RESPONSE_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function tokenRequest(tokenEndpoint: string, consumerKey: string, consumerSecret: string, timeoutMs: number): Promise<Answer> {
   const enc = (s: string) => encodeURIComponent(s).replaceAll('%20', '+');
   let res: Response;
@@ -20,12 +50,19 @@ async function tokenRequest(tokenEndpoint: string, consumerKey: string, consumer
     return 'unreachable';
   }
   if (res.status >= 500) {
-    await res.body?.cancel();
+    await res.body?.cancel().catch(() => undefined);
     return 'unreachable';
   }
+  if (res.status !== 200 && res.status !== 400) {
+    await res.body?.cancel().catch(() => undefined);
+    return 'refused';
+  }
+  // The fetch's timeout signal also aborts this read, so a body that trickles in is cut off too.
+  const text = await readCapped(res);
+  if (text === undefined) return 'unreachable';
   let body: { access_token?: unknown; error?: unknown } = {};
   try {
-    body = (await res.json()) as typeof body;
+    body = (JSON.parse(text) ?? {}) as typeof body;
   } catch {
     body = {};
   }

@@ -7,7 +7,7 @@ import { effectiveContext } from '@gatehouse/publisher';
 import { canSee, parseQuery } from './catalog.ts';
 import type { Viewer } from './catalog.ts';
 import { apiDto, apiInfoDto, applicationDto, applicationInfo, applicationKeyDto, commentDto, documentDto, pagination, ratingDto, subscriptionDto, throttlingPolicyDto } from './dto.ts';
-import { DevPortalErrors, invalid } from './errors.ts';
+import { DevPortalErrors, invalid, isTooManyAttempts } from './errors.ts';
 import { KeyTypes } from './service.ts';
 import type { Caller, DevPortalService, KeyType } from './service.ts';
 import { SubscriptionStatuses } from './store.ts';
@@ -197,10 +197,17 @@ export function registerDevPortalRoutes(app: FastifyInstance, deps: RouteDeps): 
     return applicationKeyDto(out.mapping, out.client, { ...(out.secret !== undefined ? { consumerSecret: out.secret } : {}), ...(out.token ? { token: out.token } : {}) });
   });
 
-  app.post(`${P}/applications/:applicationId/map-keys`, { onRequest: appManage, schema: { ...tag('Application Keys', 'Map application keys'), params: idParams('applicationId'), body: KeyMappingBody } }, async (request) => {
+  app.post(`${P}/applications/:applicationId/map-keys`, { onRequest: appManage, schema: { ...tag('Application Keys', 'Map application keys'), params: idParams('applicationId'), body: KeyMappingBody } }, async (request, reply) => {
     const { applicationId } = request.params as { applicationId: string };
     const b = request.body as { consumerKey: string; consumerSecret?: string; keyManager?: string; keyType: KeyType };
-    const out = await service.keys.map(caller(request), applicationId, b);
+    let out: Awaited<ReturnType<DevPortalService['keys']['map']>>;
+    try {
+      out = await service.keys.map(caller(request), applicationId, b);
+    } catch (err) {
+      // RFC 9110 §10.2.3: when the lockout ends.
+      if (isTooManyAttempts(err)) return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send(err.toWso2Body());
+      throw err;
+    }
     return applicationKeyDto(out.mapping, out.client);
   });
 

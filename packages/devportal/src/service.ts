@@ -9,12 +9,12 @@ import { Topics } from '@gatehouse/events';
 import type { EventHub, Logger } from '@gatehouse/events';
 import { createAdminService, RESIDENT_KEY_MANAGER } from '@gatehouse/admin';
 import type { PolicyKind, ThrottlePolicy, Workflow, WorkflowType } from '@gatehouse/admin';
-import { createClient, findClient, isInternalClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
+import { createAttemptLimiter, createClient, findClient, isInternalClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
 import type { KmContext, OAuthClient } from '@gatehouse/key-manager';
 import { effectiveContext } from '@gatehouse/publisher';
 import { canSee, createCatalog } from './catalog.ts';
 import type { CatalogApi, Viewer } from './catalog.ts';
-import { DevPortalErrors, invalid } from './errors.ts';
+import { DevPortalErrors, invalid, tooManyAttempts } from './errors.ts';
 import { proveClientOwnership } from './external-keys.ts';
 import { ApplicationStatuses, createDevPortalStore, SubscriptionStatuses } from './store.ts';
 import type { Application, KeyMapping, Subscription, SubscriptionStatus } from './store.ts';
@@ -53,6 +53,8 @@ export type KeyType = (typeof KeyTypes)[number];
 export const SUPPORTED_GRANTS = ['client_credentials', 'password', 'refresh_token', 'authorization_code'] as const;
 // RFC 9700 §2.4: the password grant only when an application asks for it.
 const DEFAULT_GRANTS = ['client_credentials'];
+// map-keys failures per user over all external key managers, as a multiple of the per key manager threshold.
+const MAP_KEYS_USER_FACTOR = 3;
 
 export function createDevPortalService(config: GatehouseConfig, deps: DevPortalDeps) {
   const { databases, repositories, hub, clock } = deps;
@@ -60,6 +62,8 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
   const catalog = createCatalog(databases, repositories);
   const admin = createAdminService({ databases, repositories, keys: deps.keys, hub, clock, logger: deps.logger });
   const km: KmContext = kmContext(config, { databases, repositories, keys: deps.keys, hub, logger: deps.logger, clock });
+  // The Key Manager's lockout table (apim database), so every portal replica shares the counts.
+  const attempts = createAttemptLimiter(km);
 
   const notify = async (type: string, tenantId: number, payload: Record<string, unknown>) => {
     try {
@@ -487,7 +491,21 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
         if (typeof tokenEndpoint !== 'string' || !/^https?:\/\//.test(tokenEndpoint)) {
           throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_NOT_FOUND', { description: `The key manager ${keyManager} has no token endpoint to check the consumer secret against` });
         }
+        // Each proof is one or two outbound token requests answering yes or no: without a limit, an
+        // oracle for guessing client secrets and an amplifier against the key manager. Failures
+        // (unreachable too: those are the amplified calls) count per user and key manager, and
+        // per user over all of them; a lockout refuses before any request is made.
+        const pairKey = `map-keys:${caller.tenantId}:${JSON.stringify([caller.username, keyManager])}`;
+        const userKey = `map-keys-user:${caller.tenantId}:${JSON.stringify(caller.username)}`;
+        const lockedUntil = await attempts.lockedUntil([pairKey, userKey]);
+        if (lockedUntil > 0) {
+          throw tooManyAttempts(Math.max(1, Math.ceil((lockedUntil - clock.now()) / 1000)), `Too many failed attempts to map keys of ${keyManager}; try again later`);
+        }
         const proof = await proveClientOwnership(tokenEndpoint, input.consumerKey, input.consumerSecret, config.admin_api.discovery_timeout_ms);
+        if (proof !== 'proven') {
+          await attempts.fail(pairKey);
+          await attempts.fail(userKey, config.key_manager.lockout_threshold * MAP_KEYS_USER_FACTOR);
+        }
         if (proof === 'unreachable') throw DevPortalErrors.create('DEVPORTAL_ERR_KEY_MANAGER_UNREACHABLE', { description: `The token endpoint of ${keyManager} did not answer` });
         if (proof === 'refused') throw notProven();
       }

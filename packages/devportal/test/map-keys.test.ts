@@ -164,3 +164,94 @@ describe('developer portal: map-keys (WSO2 POST /applications/{applicationId}/ma
     assert.equal((await clientCredentials(h.node.baseUrl, mine.clientId, mine.clientSecret)).status, 200, 'the mapped client is bob\'s, not the portal\'s to delete');
   });
 });
+
+/** A token endpoint that answers 200 and then streams JSON-looking bytes without end. */
+async function startEndlessTokenEndpoint(): Promise<{ url: string; bytesSent: () => number; close(): Promise<void> }> {
+  let sent = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(16 * 1024, 0x20);
+    res.write('{"access_token":"x","padding":"');
+    const pump = () => {
+      while (!res.destroyed && sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+      if (!res.destroyed && sent < 64 * 1024 * 1024) res.once('drain', pump);
+    };
+    res.on('close', () => res.removeAllListeners('drain'));
+    pump();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    bytesSent: () => sent,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+describe('developer portal: map-keys is no secret-guessing oracle (security review)', () => {
+  let h: Harness;
+  let idp: Awaited<ReturnType<typeof startTokenEndpoint>>;
+  let endless: Awaited<ReturnType<typeof startEndlessTokenEndpoint>>;
+  const users: Record<string, { token: string; app: string }> = {};
+  const mapKeys = (user: string, body: Record<string, unknown>) => h.call(users[user]!.token, 'POST', `${DP}/applications/${users[user]!.app}/map-keys`, { keyType: 'PRODUCTION', ...body });
+
+  before(async () => {
+    idp = await startTokenEndpoint({ 'ext-carol': 'carol-secret', 'ext-erin': 'erin-secret' });
+    endless = await startEndlessTokenEndpoint();
+    // Threshold 2 per user and key manager, so 3x2 = 6 per user over all key managers.
+    h = await startHarness(['--security.secret', SECRET, '--key_manager.lockout_threshold', '2']);
+    const admin = await h.adminToken();
+    for (const name of ['K1', 'K2', 'K3', 'K4']) {
+      await h.json(admin, 'POST', `${ADMIN}/key-managers`, { name, type: 'custom', issuer: `https://${name}.test`, tokenEndpoint: idp.url, enableMapOAuthConsumerApps: true, enabled: true }, 201);
+    }
+    await h.json(admin, 'POST', `${ADMIN}/key-managers`, { name: 'Endless', type: 'custom', issuer: 'https://endless.test', tokenEndpoint: endless.url, enableMapOAuthConsumerApps: true, enabled: true }, 201);
+    for (const u of ['carol', 'erin', 'frank']) {
+      assert.equal((await h.signUp(u, PW)).status, 201);
+      const token = await h.token(u, PW, CONSUMER_SCOPES);
+      const app = (await h.json<{ applicationId: string }>(token, 'POST', `${DP}/applications`, { name: `${u}App`, throttlingPolicy: 'Unlimited' }, 201)).applicationId;
+      users[u] = { token, app };
+    }
+  });
+  after(async () => {
+    await h?.close();
+    await idp?.close();
+    await endless?.close();
+  });
+
+  it('map-keys against an external key manager had no rate limit: failed proofs lock the user and key manager out with 429 and Retry-After', async () => {
+    for (const guess of ['guess-1', 'guess-2']) {
+      assert.equal((await mapKeys('carol', { consumerKey: 'ext-carol', consumerSecret: guess, keyManager: 'K1' })).status, 401);
+    }
+    const before = idp.requests;
+    const locked = await mapKeys('carol', { consumerKey: 'ext-carol', consumerSecret: 'carol-secret', keyManager: 'K1' });
+    assert.equal(locked.status, 429, 'locked, even with the right secret');
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 300, `Retry-After ${locked.headers.get('retry-after')}`);
+    const body = (await locked.json()) as { code: number; message: string; description: string; moreInfo: string; error: unknown[] };
+    assert.equal(body.code, 901436);
+    assert.deepEqual(Object.keys(body).sort(), ['code', 'description', 'error', 'message', 'moreInfo']);
+    assert.equal(idp.requests, before, 'no outbound token request while locked out');
+    // Another key manager is a different pair, and another user is not affected.
+    assert.equal((await mapKeys('carol', { consumerKey: 'ext-carol', consumerSecret: 'carol-secret', keyManager: 'K2' })).status, 200);
+  });
+
+  it('map-keys failures spread over key managers still lock the user out (per-user limit)', async () => {
+    for (const km of ['K1', 'K2', 'K3']) {
+      for (const guess of ['a', 'b']) assert.equal((await mapKeys('erin', { consumerKey: 'ext-erin', consumerSecret: guess, keyManager: km })).status, 401, `${km} ${guess}`);
+    }
+    const before = idp.requests;
+    const locked = await mapKeys('erin', { consumerKey: 'ext-erin', consumerSecret: 'erin-secret', keyManager: 'K4' });
+    assert.equal(locked.status, 429, 'a fresh key manager is refused once the user is locked out');
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    assert.equal(idp.requests, before);
+  });
+
+  it('an external token endpoint\'s response body was read whole: an endless answer is cut off at 64 KiB and reported unreachable', async () => {
+    const started = Date.now();
+    const res = await mapKeys('frank', { consumerKey: 'ext-frank', consumerSecret: 'x', keyManager: 'Endless' });
+    assert.equal(res.status, 502);
+    assert.equal(((await res.json()) as { code: number }).code, 901435);
+    assert.ok(Date.now() - started < 4000, 'not waiting for the timeout');
+    assert.ok(endless.bytesSent() < 16 * 1024 * 1024, `the portal stopped reading (${endless.bytesSent()} bytes sent)`);
+  });
+});

@@ -7,13 +7,20 @@ import type { KmContext } from './context.ts';
  * `client:<id>|<ip>` and failed passwords per `user:<name>|<ip>` in the apim database, so every
  * replica sees them. Past `lockout_threshold` failures within `lockout_window_ms`, the pair is
  * refused for `lockout_ms` with the same answer as a wrong secret; the same client from another
- * address is not affected (K16).
+ * address is not affected (K16). Other components (the Developer Portal's map-keys) use the same
+ * table with keys of their own prefix, so their lockouts are shared by every replica too.
  */
 export interface AttemptLimiter {
   /** Whether any of the keys is locked out now. */
   locked(keys: readonly string[]): Promise<boolean>;
-  /** Counts a failure; locks the key when it reaches the threshold. */
-  fail(key: string): Promise<void>;
+  /** When the latest lockout of the keys ends (epoch ms), or 0 when none is locked out now. */
+  lockedUntil(keys: readonly string[]): Promise<number>;
+  /**
+   * Counts a failure; locks the key when it reaches `threshold` (default `lockout_threshold`).
+   * Resolves true when this failure started a lockout (once per lockout, across replicas: the
+   * counter is reset as the lock is set), so a caller can log it once.
+   */
+  fail(key: string, threshold?: number): Promise<boolean>;
   /** Forgets the failures of a key after a success. */
   succeed(key: string): Promise<void>;
 }
@@ -22,24 +29,29 @@ const CLEAN_RECHECK_MS = 1000;
 
 export function createAttemptLimiter(ctx: KmContext): AttemptLimiter {
   const db = ctx.databases.apim;
-  const { lockout_threshold: threshold, lockout_window_ms: windowMs, lockout_ms: lockoutMs } = ctx.config.key_manager;
+  const { lockout_threshold: defaultThreshold, lockout_window_ms: windowMs, lockout_ms: lockoutMs } = ctx.config.key_manager;
   // Keys with a row, so a success only writes when there was a failure before.
   const known = new Set<string>();
   // Keys seen clean recently: a lockout set by another replica is seen within CLEAN_RECHECK_MS;
   // one set here (fail) at once.
   const clean = new Map<string, number>();
+  const lockedUntil = async (keys: readonly string[]): Promise<number> => {
+    const now = ctx.clock.now();
+    const unknown = keys.filter((k) => !(now - (clean.get(k) ?? -Infinity) < CLEAN_RECHECK_MS));
+    if (unknown.length === 0) return 0;
+    const rows = await db.selectFrom('km_failed_attempts').select(['key', 'locked_until']).where('key', 'in', unknown).execute();
+    for (const r of rows) known.add(r.key);
+    if (clean.size >= 50_000) clean.clear();
+    for (const k of unknown) if (!rows.some((r) => r.key === k)) clean.set(k, now);
+    const until = Math.max(0, ...rows.map((r) => Number(r.locked_until)));
+    return until > now ? until : 0;
+  };
   return {
+    lockedUntil,
     async locked(keys) {
-      const now = ctx.clock.now();
-      const unknown = keys.filter((k) => !(now - (clean.get(k) ?? -Infinity) < CLEAN_RECHECK_MS));
-      if (unknown.length === 0) return false;
-      const rows = await db.selectFrom('km_failed_attempts').select(['key', 'locked_until']).where('key', 'in', unknown).execute();
-      for (const r of rows) known.add(r.key);
-      if (clean.size >= 50_000) clean.clear();
-      for (const k of unknown) if (!rows.some((r) => r.key === k)) clean.set(k, now);
-      return rows.some((r) => Number(r.locked_until) > now);
+      return (await lockedUntil(keys)) > 0;
     },
-    async fail(key) {
+    async fail(key, threshold = defaultThreshold) {
       const now = ctx.clock.now();
       const windowStart = now - windowMs;
       known.add(key);
@@ -54,13 +66,14 @@ export function createAttemptLimiter(ctx: KmContext): AttemptLimiter {
           }),
         )
         .execute();
-      await db
+      const [locked] = await db
         .updateTable('km_failed_attempts')
         .set({ locked_until: now + lockoutMs, count: 0, window_start: now })
         .where('tenant_id', '=', SUPER_TENANT_ID)
         .where('key', '=', key)
         .where('count', '>=', threshold)
         .execute();
+      return Number(locked?.numUpdatedRows ?? 0) > 0;
     },
     async succeed(key) {
       if (!known.has(key)) return;

@@ -21,6 +21,8 @@ export type { SystemScope, SystemScopeRepository } from './system-scopes.ts';
 export type { KeyManagerDeps, KmLogger } from './context.ts';
 export type { OAuthClient, ClientApplication, NewOAuthClient } from './clients.ts';
 export { createSigningKeyStore } from './signing-keys.ts';
+export { createAttemptLimiter } from './attempts.ts';
+export type { AttemptLimiter } from './attempts.ts';
 export { createKeyManagerService } from './service.ts';
 export type { KeyManagerService, RevokedToken } from './service.ts';
 export type { SigningKey, SigningKeyStore, SigningAlg, KeyPurpose } from './signing-keys.ts';

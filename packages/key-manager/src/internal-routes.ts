@@ -20,7 +20,18 @@ export const USER_AUTHENTICATION_PATH = '/oauth2/internal/user-authentication';
  * counts failures with the same lockout as the password grant (`user:<name>|<ip>`, the end
  * client's address as the gateway saw it), so guessing through gateways is as slow as guessing
  * at `/oauth2/token`. Every refusal is the same `{ authenticated: false }`.
+ *
+ * The internal client names `client_ip` itself, so with a stolen gateway credential each guess
+ * could claim a new address. Failures are therefore also counted per user alone
+ * (`basic-auth-user:<tenant>:<name>`), {@link USER_WIDE_FACTOR}× the per-address threshold, and
+ * past it the user's basic-auth checks are refused for `lockout_ms` whatever the address. The
+ * trade-off: whoever holds a gateway credential (or can send many wrong passwords through a
+ * gateway) can lock a user out of basic-auth APIs; not out of the portals' own sign-in, the
+ * password grant or authorization code, which never read this key. A success does not reset
+ * it: the victim's own traffic would otherwise clear an attacker's count.
  */
+const USER_WIDE_FACTOR = 10;
+
 export function registerInternalRoutes(app: FastifyInstance, ctx: KmContext, limiter: AttemptLimiter): void {
   app.post(USER_AUTHENTICATION_PATH, async (request, reply) => {
     noStore(reply);
@@ -35,10 +46,19 @@ export function registerInternalRoutes(app: FastifyInstance, ctx: KmContext, lim
     const refused = { authenticated: false };
     if (username.length > 255 || password.length > 1024) return refused;
     const key = `user:${username}|${clientIp ?? request.ip}`;
-    const locked = await limiter.locked([key]);
+    const userKey = `basic-auth-user:${client.tenantId}:${username}`;
+    const locked = await limiter.locked([key, userKey]);
     const user = locked ? null : await ctx.repositories.users.verifyCredentials(client.tenantId, username, password);
     if (!user) {
-      if (!locked) await limiter.fail(key);
+      if (!locked) {
+        await limiter.fail(key);
+        if (await limiter.fail(userKey, ctx.config.key_manager.lockout_threshold * USER_WIDE_FACTOR)) {
+          ctx.logger.warn(
+            { username, tenantId: client.tenantId, gatewayClient: client.clientId, lockoutMs: ctx.config.key_manager.lockout_ms },
+            'basic-auth checks for this user are locked out: too many failed passwords from any address (a gateway credential may be misused)',
+          );
+        }
+      }
       return refused;
     }
     await limiter.succeed(key);

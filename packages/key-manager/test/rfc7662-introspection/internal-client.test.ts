@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
+import { loadConfig } from '@gatehouse/config';
+import { kmContext } from '@gatehouse/key-manager';
+import type { KmLogger } from '@gatehouse/key-manager';
 import { basic, dcr, form, newClient, oidcClient, startKm } from '../helpers.ts';
 import type { KmNode } from '../helpers.ts';
 
@@ -100,5 +103,33 @@ describe('introspection and user checks for a gateway\'s internal client', () =>
     assert.deepEqual(await (await check('carol', 'carol-password-1', auth, { client_ip: '203.0.113.7' })).json(), { authenticated: false }, 'locked, even with the right password');
     const elsewhere = (await (await check('carol', 'carol-password-1', auth, { client_ip: '203.0.113.8' })).json()) as { authenticated: boolean };
     assert.equal(elsewhere.authenticated, true, 'another address is not locked out');
+  });
+
+  it('a gateway credential allowed unlimited password guessing by choosing client_ip: failures per user over all addresses lock that user\'s basic-auth checks, warned once', async () => {
+    // The node's Key Manager context (one per database), whose logger is silent: listen to its warnings.
+    const ctx = kmContext(loadConfig({ argv: [], env: {}, cwd: km.node.dataDir }), { databases: km.node.databases! } as Parameters<typeof kmContext>[1]);
+    const warnings: { obj: object; msg: string | undefined }[] = [];
+    const logger = ctx.logger as { -readonly [K in keyof KmLogger]: KmLogger[K] };
+    const warn = logger.warn;
+    logger.warn = (obj, msg) => void warnings.push({ obj, msg });
+    after(() => {
+      logger.warn = warn;
+    });
+    await km.createUser('dave', 'dave-password-1', ['Internal/subscriber']);
+    const auth = basic(gateway.clientId, gateway.clientSecret);
+    const attempt = async (password: string, ip: string) => (await check('dave', password, auth, { client_ip: ip })).json() as Promise<{ authenticated: boolean }>;
+
+    // 10x the per-address threshold (3), one guess per made-up address: no address is ever locked.
+    for (let i = 0; i < 30; i++) assert.equal((await attempt(`guess-${i}`, `192.0.2.${i + 1}`)).authenticated, false);
+    assert.equal(warnings.length, 1, 'warned when the lockout started');
+    assert.match(warnings[0]!.msg ?? '', /locked out/);
+    assert.equal((warnings[0]!.obj as { username?: string }).username, 'dave');
+    for (let i = 0; i < 3; i++) assert.equal((await attempt(`more-${i}`, `198.18.0.${i + 1}`)).authenticated, false);
+    assert.equal(warnings.length, 1, 'once per lockout, not once per refused guess');
+
+    assert.equal((await attempt('dave-password-1', '198.18.1.1')).authenticated, false, 'locked from a fresh address, even with the right password');
+    // The trade-off is bounded: the user still signs in elsewhere, and other users are not affected.
+    assert.equal((await dcr(km, 'dave', 'dave-password-1', { clientName: 'dave-tools', grantType: 'client_credentials' })).status, 200);
+    assert.equal(((await (await check('carol', 'carol-password-1', auth, { client_ip: '198.18.1.3' })).json()) as { authenticated: boolean }).authenticated, true);
   });
 });
