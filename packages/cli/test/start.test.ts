@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts, httpCall, spawnNode, tempDir, type Spawned } from '@gatehouse/testing';
+import { NATS_SERVER_BIN, PrivateNats } from '@gatehouse/testing/cluster';
 
 const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 
@@ -185,6 +186,64 @@ describe('gatehouse profiles without a database', () => {
       }
     });
   }
+});
+
+describe('gatehouse start with NATS unreachable', () => {
+  const client = ['--control_plane.client_id', 'gw-client', '--control_plane.client_secret', 'gw-secret'];
+
+  it('the control plane fails fast: exits 2 with the event hub as the problem', async () => {
+    const dir = await tempDir();
+    try {
+      const { flags } = await allInOneFlags(join(dir.path, 'data'));
+      const proc = spawnNode([bin, 'start', '--profile', 'control-plane', '--event-hub', 'nats://127.0.0.1:1', ...flags], { env: childEnv() });
+      assert.equal(await proc.exited, 2);
+      assert.match(proc.stderr(), /event_hub: .*127\.0\.0\.1:1/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  for (const profile of ['gateway', 'traffic-manager'] as const) {
+    it(`${profile} starts without it, says so, and is live (it connects in the background)`, async () => {
+      const dir = await tempDir();
+      const { flags, ports } = await allInOneFlags(join(dir.path, 'data'));
+      const [natsPort] = await freePorts(1);
+      const proc = spawnNode([bin, 'start', '--profile', profile, '--control-plane', 'http://127.0.0.1:1', ...client, '--event-hub', `nats://127.0.0.1:${natsPort}`, ...flags], { env: childEnv() });
+      try {
+        await proc.waitFor('Gatehouse is running');
+        assert.match(proc.stdout(), /NATS is unreachable: starting without the event hub/);
+        const port = profile === 'gateway' ? ports.gw : ports.tm;
+        assert.equal((await httpCall(`http://127.0.0.1:${port}/health/live`)).status, 200);
+        const report = (await httpCall(`http://127.0.0.1:${port}/health`)).json<{ checks: { name: string; status: string }[] }>();
+        assert.equal(report.checks.find((c) => c.name === 'event-hub')?.status, 'DOWN');
+        proc.kill('SIGTERM');
+        assert.equal(await proc.exited, 0);
+      } finally {
+        proc.kill('SIGKILL');
+        await dir.remove();
+      }
+    });
+  }
+
+  it('a gateway whose NATS credentials are refused exits 2: a config problem', { skip: existsSync(NATS_SERVER_BIN) ? false : 'nats-server is not installed' }, async () => {
+    const dir = await tempDir();
+    const [natsPort] = await freePorts(1);
+    const nats = new PrivateNats({ dir: join(dir.path, 'nats'), port: natsPort, logFile: join(dir.path, 'nats.log') });
+    try {
+      await nats.start();
+      const { flags } = await allInOneFlags(join(dir.path, 'data'));
+      const proc = spawnNode(
+        [bin, 'start', '--profile', 'gateway', '--control-plane', 'http://127.0.0.1:1', ...client, '--event-hub', nats.url, '--event_hub.user', nats.platform.user, '--event_hub.password', 'wrong', ...flags],
+        { env: childEnv() },
+      );
+      assert.equal(await proc.exited, 2);
+      assert.match(proc.stderr(), /event_hub: .*[Aa]uthorization/);
+      assert.equal(existsSync(join(dir.path, 'data')), false, 'nothing written to the data directory');
+    } finally {
+      await nats.close();
+      await dir.remove();
+    }
+  });
 });
 
 describe('gatehouse commands', () => {

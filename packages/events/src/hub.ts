@@ -39,7 +39,10 @@ export interface EventHubConfig {
  * const hub = await createEventHub(config.event_hub, { source: `gateway-${hostname()}`, logger });
  * ```
  */
-export async function createEventHub(config: EventHubConfig, deps: { source: string; logger?: Logger; clock?: Clock }): Promise<EventHub> {
+export async function createEventHub(
+  config: EventHubConfig,
+  deps: { source: string; logger?: Logger; clock?: Clock; /** NATS only: see `NatsHubOptions.waitOnFirstConnect`. */ waitOnFirstConnect?: boolean },
+): Promise<EventHub> {
   if (config.type === 'in-process') return createInProcessHub({ source: deps.source, logger: deps.logger, clock: deps.clock });
   if (config.type !== 'nats') throw new RangeError(`event_hub.type must be 'in-process' or 'nats', got ${JSON.stringify(config.type)}`);
   return createNatsHub({
@@ -53,5 +56,6 @@ export async function createEventHub(config: EventHubConfig, deps: { source: str
     source: deps.source,
     logger: deps.logger,
     clock: deps.clock,
+    waitOnFirstConnect: deps.waitOnFirstConnect,
   });
 }

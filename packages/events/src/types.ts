@@ -193,6 +193,22 @@ export interface NatsHubOptions {
   publishTimeoutMs?: number;
   /** Base wait between reconnect attempts (plus up to the same again as jitter). Default 250 ms. */
   reconnectTimeWaitMs?: number;
+  /**
+   * Start disconnected when no server answers the first connection (refused, or no answer within
+   * `connectTimeoutMs`), and connect in the background, retrying forever. Until then `isConnected()`
+   * is false, `ping`, `request`, `lastSeq` and `oldestSeq` reject with EVENTS_ERR_UNAVAILABLE,
+   * `publish` waits up to `publishTimeoutMs`, and `subscribe` and `respond` resolve at once: the
+   * consumers and responders are set up, before `isConnected()` turns true, once connected (a
+   * subscription without `fromSeq` then starts after the stream's last event). A refusal (bad
+   * credentials, bad URL, unreadable creds file) still rejects. Default false.
+   *
+   * @example
+   * ```ts
+   * const hub = await createNatsHub({ servers: ['nats://nats-1:4222'], source: 'gw-1', waitOnFirstConnect: true });
+   * await hub.subscribe(Topics.TokenRevocation, onRevoked); // bound once NATS answers
+   * ```
+   */
+  waitOnFirstConnect?: boolean;
   logger?: Logger;
   clock?: Clock;
 }

@@ -113,6 +113,85 @@ describe('nats hub: server restart', { skip }, () => {
   });
 });
 
+describe('nats hub: waitOnFirstConnect', { skip }, () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let server: ThrowawayNats;
+  const hubs: EventHub[] = [];
+
+  before(async () => {
+    dir = await tempDir('gatehouse-nats-late-');
+    server = new ThrowawayNats(await freePort(), dir.path);
+  });
+  after(async () => {
+    await Promise.all(hubs.map((h) => h.close()));
+    await server.kill();
+    await dir.remove();
+  });
+
+  it('a hub created while the server is down comes up when it starts; a subscription and a responder made before work', async () => {
+    const logger = captureLogger();
+    const opts = { servers: [server.url], prefix: 'late', reconnectTimeWaitMs: 50, connectTimeoutMs: 1000 };
+    const started = Date.now();
+    const hub = await createNatsHub({ ...opts, source: 'gateway', waitOnFirstConnect: true, logger });
+    hubs.push(hub);
+    assert.ok(Date.now() - started < 2000, 'created at once');
+    assert.equal(hub.isConnected(), false);
+    await assert.rejects(hub.ping(), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    await assert.rejects(hub.lastSeq(Topics.TokenRevocation), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    await assert.rejects(hub.request('quota.lease', {}), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    const c = collector<number>();
+    const sub = await hub.subscribe<number>(Topics.TokenRevocation, c.handler);
+    const gone = collector<number>();
+    await (await hub.subscribe<number>(Topics.TokenRevocation, gone.handler)).unsubscribe();
+    await hub.respond<{ n: number }, number>('echo', (req) => req.n + 1);
+    assert.equal(sub.lastSeq, 0);
+
+    await server.start();
+    await waitUntil(() => hub.isConnected(), 'the hub to connect', 10_000);
+    await hub.ping();
+    const pub = await createNatsHub({ ...opts, source: 'control-plane' });
+    hubs.push(pub);
+    for (let i = 1; i <= 3; i++) await pub.publish(Topics.TokenRevocation, 'token.revoked', i);
+    await c.until(3);
+    assert.deepEqual(c.events.map((e) => e.payload), [1, 2, 3]);
+    assert.equal(sub.lastSeq, 3);
+    assert.equal(gone.events.length, 0, 'unsubscribed before the connection: nothing delivered');
+    assert.equal(await pub.request<{ n: number }, number>('echo', { n: 41 }), 42);
+    assert.deepEqual(logger.errors, []);
+  });
+
+  it('a publish made before the connection waits for it; close stops the background connection', async () => {
+    const port = await freePort();
+    const late = new ThrowawayNats(port, `${dir.path}/two`);
+    const hub = await createNatsHub({ servers: [late.url], prefix: 'late2', reconnectTimeWaitMs: 50, publishTimeoutMs: 10_000, waitOnFirstConnect: true });
+    try {
+      const published = hub.publish(Topics.Notification, 'n', 1);
+      await late.start();
+      assert.equal((await published).seq, 1);
+    } finally {
+      await hub.close();
+      await late.kill();
+    }
+    const never = await createNatsHub({ servers: [`nats://127.0.0.1:${await freePort()}`], reconnectTimeWaitMs: 50, publishTimeoutMs: 5_000, waitOnFirstConnect: true });
+    const pending = never.publish(Topics.Notification, 'n', 1);
+    await never.close();
+    await assert.rejects(pending, { code: 'EVENTS_ERR_CLOSED' });
+    await assert.rejects(never.subscribe(Topics.Notification, () => {}), { code: 'EVENTS_ERR_CLOSED' });
+  });
+
+  it('a refusal still rejects: wrong credentials are a config problem', async () => {
+    const auth = new ThrowawayNats(await freePort(), `${dir.path}/three`, ['--user', 'a', '--pass', 'b']);
+    await auth.start();
+    try {
+      await assert.rejects(createNatsHub({ servers: [auth.url], user: 'a', pass: 'wrong', connectTimeoutMs: 2000, waitOnFirstConnect: true }), { code: 'EVENTS_ERR_UNAVAILABLE' });
+      await assert.rejects(createNatsHub({ servers: ['nats://bad host:x'], waitOnFirstConnect: true }), { code: 'EVENTS_ERR_UNAVAILABLE' });
+      await assert.rejects(createNatsHub({ servers: [auth.url], credsFile: '/nonexistent/gw.creds', waitOnFirstConnect: true }), { code: 'EVENTS_ERR_UNAVAILABLE' });
+    } finally {
+      await auth.kill();
+    }
+  });
+});
+
 describe('nats hub: stream setup', { skip }, () => {
   const prefixes: string[] = [];
   const hubs: EventHub[] = [];

@@ -215,7 +215,9 @@ export class GatewaySync {
     this.#hubUp = hub.isConnected();
     this.#hubWatch = setInterval(() => this.#watchHub(), this.#o.hubCheckMs ?? 100);
     this.#hubWatch.unref();
-    await this.#beat();
+    // Started without the hub, a heartbeat would wait for it (up to the publish timeout).
+    if (this.#hubUp) await this.#beat();
+    else void this.#beat();
     await this.#pullAll(1_000);
   }
 

@@ -19,7 +19,8 @@ import { api, clientBasicAuth, freePorts, httpCall, managementClient, servicesRe
 // same answers from its local snapshot: a subscribed token 200, an unsubscribed application 403, a
 // revoked token 401, a blocked application and a blocked address 403, an API key 200. The control
 // plane comes back and a change is picked up. A snapshot of an older format is ignored (logged)
-// and the gateway waits, unready, for the control plane. NATS down: the gateway stays ready.
+// and the gateway waits, unready, for the control plane. NATS down: the gateway stays ready, and a
+// gateway started while NATS is down serves, then connects when NATS starts.
 
 const NATS_BIN = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p));
 const skip = NATS_BIN ? false : 'nats-server is not installed (skipped)';
@@ -69,6 +70,7 @@ describe('gateway snapshot: a standalone gateway process, the control plane down
   const tokens: Record<'subscribed' | 'unsubscribed' | 'revoked' | 'blocked', string> = { subscribed: '', unsubscribed: '', revoked: '', blocked: '' };
   let unsubscribedApp: string;
   let apiKey: string;
+  let shopKeys: { consumerKey: string; consumerSecret: string };
 
   const natsPort = () => ports[4] as number;
   async function startNats(): Promise<void> {
@@ -169,6 +171,7 @@ describe('gateway snapshot: a standalone gateway process, the control plane down
     const other = await app('Other', false);
     const revoking = await app('Revoking', true);
     const blocked = await app('Blocked', true);
+    shopKeys = { consumerKey: shop.consumerKey, consumerSecret: shop.consumerSecret };
     tokens.subscribed = shop.token;
     tokens.unsubscribed = other.token;
     tokens.revoked = revoking.token;
@@ -264,5 +267,45 @@ describe('gateway snapshot: a standalone gateway process, the control plane down
     await startNats();
     await until('the reconnection', async () => (await httpCall(`${gwBase}/metrics`)).text, (t) => /^gatehouse_gateway_event_hub_connected\{[^}]*\} 1$/m.test(t), 20_000);
     assert.equal(await ready(), 200);
+  });
+
+  it('starts while NATS is down (the control plane up): serves, ready, the hub reported down; then NATS starts and a revocation applies', async () => {
+    await stopGateway();
+    await stopNats();
+    const clientToken = async () => {
+      const res = await fetch(`${cpUrl()}/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: clientBasicAuth(shopKeys.consumerKey, shopKeys.consumerSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const token = await clientToken();
+
+    const proc = await startGateway();
+    assert.match(proc.stdout(), /NATS is unreachable: starting without the event hub/);
+    await until('the pull', health, (h) => h.details.sync.source === 'control-plane', 15_000);
+    assert.equal(await bearer(token), 200, 'serves an API pulled from the control plane');
+    assert.equal(await ready(), 200, 'ready without NATS');
+    const h = await health();
+    assert.equal(h.details.sync.eventHubConnected, false);
+    const hub = h.checks.find((c) => c.name === 'event-hub');
+    assert.equal(hub?.status, 'DOWN');
+    assert.equal(hub?.critical, false);
+    assert.match((await httpCall(`${gwBase}/metrics`)).text, /^gatehouse_gateway_event_hub_connected\{[^}]*\} 0$/m);
+
+    await startNats();
+    await until('the first connection', async () => (await httpCall(`${gwBase}/metrics`)).text, (t) => /^gatehouse_gateway_event_hub_connected\{[^}]*\} 1$/m.test(t), 20_000);
+    await until('the control plane to reconnect', async () => cp?.hub.isConnected() ?? false, Boolean, 20_000);
+    assert.equal(await ready(), 200);
+    const revoke = await fetch(`${cpUrl()}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { authorization: clientBasicAuth(shopKeys.consumerKey, shopKeys.consumerSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }),
+    });
+    assert.equal(revoke.status, 200);
+    assert.equal(await until('the revocation event', () => bearer(token), (st) => st === 401, 1_000), 401, 'applied within a second');
+    assert.equal(await bearer(tokens.subscribed), 200, 'other tokens still served');
   });
 });

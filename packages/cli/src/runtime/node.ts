@@ -92,8 +92,13 @@ export async function startNode(config: GatehouseConfig, options: StartNodeOptio
       problems.push(`database: ${describe(err)}`);
     }
   }
+  // A gateway or traffic manager restarted during a NATS outage serves on what it has (the
+  // gateway's local snapshot, or a pull from the control plane) and connects in the background;
+  // a refusal (credentials, URL, creds file) is still a config problem. The control plane fails fast.
+  const waitOnFirstConnect = profile === 'gateway' || profile === 'traffic-manager';
   try {
-    hub = await createEventHub(config.event_hub, { source: nodeId, logger: logger.child({ component: 'event-hub' }) });
+    hub = await createEventHub(config.event_hub, { source: nodeId, logger: logger.child({ component: 'event-hub' }), waitOnFirstConnect });
+    if (!hub.isConnected()) logger.warn({ profile }, 'NATS is unreachable: starting without the event hub, connecting in the background');
   } catch (err) {
     problems.push(`event_hub: ${describe(err)}`);
   }

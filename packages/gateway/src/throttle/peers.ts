@@ -23,13 +23,14 @@ export class HeartbeatPeers {
   }
 
   async start(): Promise<void> {
-    const last = await this.#hub.lastSeq(Topics.Gateway);
+    // Started without the event hub (NATS down): no replay, only the heartbeats from when it is up.
+    const last = this.#hub.isConnected() ? await this.#hub.lastSeq(Topics.Gateway) : undefined;
     this.#sub = await this.#hub.subscribe<{ gatewayId?: unknown }>(
       Topics.Gateway,
       (e) => {
         if (e.type === 'GATEWAY_HEARTBEAT' && typeof e.payload.gatewayId === 'string') this.#seen.set(e.payload.gatewayId, e.time);
       },
-      { fromSeq: Math.max(1, last - 1000) },
+      last === undefined ? {} : { fromSeq: Math.max(1, last - 1000) },
     );
   }
 

@@ -108,20 +108,27 @@ function unavailable(err: unknown, description: string): Error {
   return EventsErrors.create('EVENTS_ERR_UNAVAILABLE', { description, cause: err });
 }
 
-class NatsSubscription<T> implements Subscription {
-  readonly #delivery: Delivery<T>;
-  readonly #messages: ConsumerMessages;
-  readonly #onStop: () => Promise<void>;
+/**
+ * A subscription or responder. It may be made before the first connection (`waitOnFirstConnect`):
+ * it is then bound to its consumer or NATS subscription once the hub is connected.
+ */
+class NatsSubscription implements Subscription {
+  readonly #onStop: () => void;
+  #lastSeq: () => number = () => 0;
+  #stop: (() => Promise<void>) | undefined;
   #active = true;
 
-  constructor(delivery: Delivery<T>, messages: ConsumerMessages, onStop: () => Promise<void>) {
-    this.#delivery = delivery;
-    this.#messages = messages;
+  constructor(onStop: () => void) {
     this.#onStop = onStop;
   }
 
+  bind(lastSeq: () => number, stop: () => Promise<void>): void {
+    this.#lastSeq = lastSeq;
+    this.#stop = stop;
+  }
+
   get lastSeq(): number {
-    return this.#delivery.lastSeq;
+    return this.#lastSeq();
   }
 
   get active(): boolean {
@@ -131,9 +138,21 @@ class NatsSubscription<T> implements Subscription {
   async unsubscribe(): Promise<void> {
     if (!this.#active) return;
     this.#active = false;
-    this.#messages.stop();
-    await this.#onStop();
+    this.#onStop();
+    await this.#stop?.();
   }
+}
+
+/** A connection whose streams are set up. */
+interface Session {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  js: JetStreamClient;
+}
+
+/** The first connection failed because no server answered (not a refusal, nor a bad option). */
+function unreachable(err: unknown): boolean {
+  return err instanceof errors.ConnectionError || err instanceof errors.TimeoutError;
 }
 
 function watchStatus(nc: NatsConnection, logger: Logger, setConnected: (up: boolean) => void): Promise<void> {
@@ -182,6 +201,8 @@ function watchStatus(nc: NatsConnection, logger: Logger, setConnected: (up: bool
  *
  * Rejects with EVENTS_ERR_UNAVAILABLE when the first connection fails (wrong credentials, no
  * server within `connectTimeoutMs`); later outages are retried forever with backoff and jitter.
+ * With `waitOnFirstConnect`, no server answering is not an error: the hub starts disconnected and
+ * connects in the background (see {@link NatsHubOptions.waitOnFirstConnect}).
  */
 export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
   const prefix = normalizePrefix(opts.prefix ?? DEFAULT_PREFIX);
@@ -213,23 +234,29 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
     }
   }
 
-  let nc: NatsConnection;
-  try {
-    nc = await connect(connectOpts);
-  } catch (err) {
-    throw unavailable(err, `cannot connect to NATS at ${opts.servers.map(redactServer).join(', ')}: ${(err as Error).message}`);
-  }
-  let connected = true;
+  const servers = opts.servers.map(redactServer).join(', ');
+  let session: Session | undefined;
+  let connected = false;
   let closed = false;
-  const statusDone = watchStatus(nc, logger, (up) => {
-    connected = up;
+  let statusDone: Promise<void> = Promise.resolve();
+  let background: Promise<void> = Promise.resolve();
+  // What was asked for before the first connection: bound, in order, once connected.
+  const pending: ((s: Session) => Promise<void>)[] = [];
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
   });
+  let wake: (() => void) | undefined;
+  let sleepTimer: NodeJS.Timeout | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      sleepTimer = setTimeout(resolve, ms);
+    });
 
-  let jsm: JetStreamManager;
-  let js: JetStreamClient;
-  try {
-    jsm = await jetstreamManager(nc, { timeout });
-    js = jetstream(nc, { timeout });
+  const setUp = async (nc: NatsConnection): Promise<Session> => {
+    const jsm = await jetstreamManager(nc, { timeout });
+    const js = jetstream(nc, { timeout });
     await Promise.all(
       allTopics.map((topic) =>
         ensureStream(jsm, {
@@ -246,26 +273,214 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
         }),
       ),
     );
+    return { nc, jsm, js };
+  };
+
+  /** Connected and set up: bind what waited, then report connected. */
+  const online = async (s: Session) => {
+    let up = true;
+    statusDone = watchStatus(s.nc, logger, (isUp) => {
+      up = isUp;
+      if (session === s) connected = isUp;
+    });
+    for (let bind = pending.shift(); bind; bind = pending.shift()) {
+      for (let attempt = 1; !closed; attempt++) {
+        try {
+          await bind(s);
+          break;
+        } catch (err) {
+          logger.error({ err, attempt }, 'event hub: could not set up a subscription made before the connection; retrying');
+          await sleep(Math.max(reconnectWait, 250) * 4);
+        }
+      }
+    }
+    if (closed) {
+      await s.nc.close().catch(() => {});
+      return;
+    }
+    session = s;
+    connected = up;
+    markReady();
+    logger.info({ server: s.nc.getServer(), prefix }, 'event hub: connected to NATS');
+  };
+
+  // Started disconnected: connect in the background, retrying forever (the reconnect policy of a
+  // lost connection), until the hub is closed. A refusal (credentials) is logged each time it changes.
+  const connectInBackground = async () => {
+    let said = '';
+    while (!closed) {
+      await sleep(reconnectWait + Math.random() * reconnectWait);
+      if (closed) return;
+      let nc: NatsConnection | undefined;
+      try {
+        nc = await connect(connectOpts);
+        if (closed) {
+          await nc.close().catch(() => {});
+          return;
+        }
+        await online(await setUp(nc));
+        return;
+      } catch (err) {
+        await nc?.close().catch(() => {});
+        const msg = (err as Error).message;
+        if (unreachable(err)) logger.debug({ err: msg, servers }, 'event hub: NATS still unreachable');
+        else if (msg !== said) logger.error({ err: msg, servers }, 'event hub: NATS refused the connection or the stream setup; retrying');
+        said = msg;
+      }
+    }
+  };
+
+  let first: NatsConnection | undefined;
+  try {
+    first = await connect(connectOpts);
   } catch (err) {
-    await nc.close().catch(() => {});
-    throw unavailable(err, `cannot set up the JetStream streams for prefix ${prefix}: ${(err as Error).message}`);
+    if (!opts.waitOnFirstConnect || !unreachable(err)) throw unavailable(err, `cannot connect to NATS at ${servers}: ${(err as Error).message}`);
+    logger.debug({ err: (err as Error).message, servers }, 'event hub: NATS unreachable; connecting in the background');
   }
-  logger.info({ server: nc.getServer(), prefix }, 'event hub: connected to NATS');
-  const subscriptions = new Set<{ unsubscribe(): Promise<void> }>();
+  if (first) {
+    let s: Session;
+    try {
+      s = await setUp(first);
+    } catch (err) {
+      await first.close().catch(() => {});
+      throw unavailable(err, `cannot set up the JetStream streams for prefix ${prefix}: ${(err as Error).message}`);
+    }
+    await online(s);
+  } else {
+    background = connectInBackground();
+  }
+  const subscriptions = new Set<NatsSubscription>();
 
   const assertOpen = (): void => {
     if (closed) throw EventsErrors.create('EVENTS_ERR_CLOSED');
   };
 
-  const streamInfo = async (topic: Topic) => {
-    assertOpen();
-    assertTopic(topic);
-    if (!connected) throw EventsErrors.create('EVENTS_ERR_UNAVAILABLE', { description: 'not connected to NATS' });
+  /** The session, when connected. */
+  const live = (): Session => {
+    if (!connected || !session) throw EventsErrors.create('EVENTS_ERR_UNAVAILABLE', { description: 'not connected to NATS' });
+    return session;
+  };
+
+  const streamInfo = async (topic: Topic, s = live()) => {
     try {
-      return await jsm.streams.info(streamName(prefix, topic));
+      return await s.jsm.streams.info(streamName(prefix, topic));
     } catch (err) {
       throw closed ? EventsErrors.create('EVENTS_ERR_CLOSED') : unavailable(err, `cannot read the ${topic} stream`);
     }
+  };
+
+  const consume = async <T>(
+    s: Session,
+    sub: NatsSubscription,
+    topic: Topic,
+    handler: (e: HubEvent<T>) => void | Promise<void>,
+    subOpts: SubscribeOptions,
+  ): Promise<void> => {
+    // "Only new events" is pinned to the stream's last sequence now (for a subscription made
+    // before the first connection: when it is bound), as the in-process hub does.
+    const start = subOpts.fromSeq === undefined ? (await streamInfo(topic, s)).state.last_seq + 1 : normalizeFromSeq(subOpts.fromSeq);
+    const stream = streamName(prefix, topic);
+    let messages: ConsumerMessages;
+    let consumer: Awaited<ReturnType<typeof s.js.consumers.get>>;
+    try {
+      consumer = await s.js.consumers.get(stream, { opt_start_seq: start });
+      // Pull again after every message (threshold = max - 1): after a server restart the client
+      // recreates the ordered consumer but keeps the old pull's pending count, so its first pull
+      // asks for 1 message and, with the default threshold, no other pull follows until missed
+      // heartbeats reset it (measured: one event, then nothing for over 40 s).
+      messages = await consumer.consume({ max_messages: 256, threshold_messages: 255 });
+    } catch (err) {
+      throw closed ? EventsErrors.create('EVENTS_ERR_CLOSED') : unavailable(err, `cannot subscribe to ${topic}`);
+    }
+    const delivery = new Delivery<T>(topic, start, handler, subOpts.onGap, logger);
+    sub.bind(
+      () => delivery.lastSeq,
+      async () => {
+        messages.stop();
+        // The ordered consumer is ephemeral (5 min inactivity); deleting it now is only tidiness.
+        if (connected) await consumer.delete().catch(() => {});
+      },
+    );
+
+    void (async () => {
+      for await (const st of messages.status()) {
+        if (st.type === 'reset' || st.type === 'ordered_consumer_recreated' || st.type === 'stream_not_found') {
+          logger.debug({ topic, status: st }, 'event hub: consumer status');
+        }
+      }
+    })().catch(() => {});
+
+    void (async () => {
+      for await (const m of messages) {
+        if (!sub.active) break;
+        let stored: StoredEvent;
+        try {
+          stored = m.json<StoredEvent>();
+        } catch (err) {
+          logger.error({ err, topic, seq: m.seq }, 'event hub: skipped an event that is not JSON');
+          continue;
+        }
+        await delivery.deliver({
+          topic,
+          type: stored.type,
+          seq: m.seq,
+          time: stored.time,
+          source: stored.source,
+          tenantId: stored.tenantId,
+          payload: stored.payload as T,
+        });
+      }
+    })().catch((err: unknown) => {
+      if (!closed && sub.active) logger.error({ err, topic }, 'event hub: subscription stopped');
+    });
+  };
+
+  const serveRequests = async <Req, Res>(s: Session, sub: NatsSubscription, subject: string, handler: (req: Req) => Res | Promise<Res>): Promise<void> => {
+    const serve = async (msg: Msg): Promise<void> => {
+      let reply: string;
+      try {
+        reply = encodeReply({ result: await handler(decodeJson<Req>(msg.string())) });
+      } catch (error) {
+        logger.debug({ err: error, subject }, 'event hub: responder failed');
+        reply = encodeReply({ error });
+      }
+      if (msg.reply) msg.respond(reply);
+    };
+    const natsSub = s.nc.subscribe(`${prefix}.rpc.${subject}`, {
+      queue: RPC_QUEUE,
+      callback: (err, msg) => {
+        if (err) {
+          logger.error({ err, subject }, 'event hub: responder subscription failed');
+          return;
+        }
+        void serve(msg);
+      },
+    });
+    try {
+      // The server knows the responder once this round trip returns, so a request right after is
+      // served. While disconnected, the client re-subscribes on reconnect anyway.
+      if (connected) await s.nc.flush();
+    } catch (err) {
+      natsSub.unsubscribe();
+      throw unavailable(err, `cannot serve ${subject}`);
+    }
+    sub.bind(
+      () => 0,
+      async () => {
+        if (!natsSub.isClosed()) natsSub.unsubscribe();
+      },
+    );
+  };
+
+  /** Binds now when the hub has been connected, or once it is. */
+  const attach = async (sub: NatsSubscription, bind: (s: Session) => Promise<void>): Promise<NatsSubscription> => {
+    if (session) {
+      await bind(session);
+    } else {
+      pending.push((s) => (sub.active ? bind(s) : Promise.resolve()));
+    }
+    subscriptions.add(sub);
+    return sub;
   };
 
   return {
@@ -276,6 +491,15 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
       const body = encodeJson(stored, 'publish');
       const msgID = publishOpts.msgId ?? randomUUID();
       const deadline = Date.now() + publishTimeout;
+      if (!session) {
+        // Not connected yet: wait for the first connection as a publish waits out an outage.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, publishTimeout)))]);
+        clearTimeout(timer);
+        assertOpen();
+        if (!session) throw EventsErrors.create('EVENTS_ERR_PUBLISH_FAILED', { description: `${topic}: not connected to NATS within ${publishTimeout} ms` });
+      }
+      const { js } = session;
       // Short first attempts: a request buffered across a server restart can be dropped while
       // JetStream recovers, and the same Nats-Msg-Id makes every retry safe.
       let attemptTimeout = Math.min(1000, timeout);
@@ -300,68 +524,22 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
     async subscribe<T>(topic: Topic, handler: (e: HubEvent<T>) => void | Promise<void>, subOpts: SubscribeOptions = {}): Promise<Subscription> {
       assertOpen();
       assertTopic(topic);
-      // "Only new events" is pinned to the stream's last sequence now, as the in-process hub does.
-      const start = subOpts.fromSeq === undefined ? (await streamInfo(topic)).state.last_seq + 1 : normalizeFromSeq(subOpts.fromSeq);
-      const stream = streamName(prefix, topic);
-      let messages: ConsumerMessages;
-      let consumer: Awaited<ReturnType<typeof js.consumers.get>>;
-      try {
-        consumer = await js.consumers.get(stream, { opt_start_seq: start });
-        // Pull again after every message (threshold = max - 1): after a server restart the client
-        // recreates the ordered consumer but keeps the old pull's pending count, so its first pull
-        // asks for 1 message and, with the default threshold, no other pull follows until missed
-        // heartbeats reset it (measured: one event, then nothing for over 40 s).
-        messages = await consumer.consume({ max_messages: 256, threshold_messages: 255 });
-      } catch (err) {
-        throw closed ? EventsErrors.create('EVENTS_ERR_CLOSED') : unavailable(err, `cannot subscribe to ${topic}`);
-      }
-      const delivery = new Delivery<T>(topic, start, handler, subOpts.onGap, logger);
-      const sub = new NatsSubscription<T>(delivery, messages, async () => {
-        subscriptions.delete(sub);
-        // The ordered consumer is ephemeral (5 min inactivity); deleting it now is only tidiness.
-        if (connected) await consumer.delete().catch(() => {});
-      });
-      subscriptions.add(sub);
-
-      void (async () => {
-        for await (const s of messages.status()) {
-          if (s.type === 'reset' || s.type === 'ordered_consumer_recreated' || s.type === 'stream_not_found') {
-            logger.debug({ topic, status: s }, 'event hub: consumer status');
-          }
-        }
-      })().catch(() => {});
-
-      void (async () => {
-        for await (const m of messages) {
-          if (!sub.active) break;
-          let stored: StoredEvent;
-          try {
-            stored = m.json<StoredEvent>();
-          } catch (err) {
-            logger.error({ err, topic, seq: m.seq }, 'event hub: skipped an event that is not JSON');
-            continue;
-          }
-          await delivery.deliver({
-            topic,
-            type: stored.type,
-            seq: m.seq,
-            time: stored.time,
-            source: stored.source,
-            tenantId: stored.tenantId,
-            payload: stored.payload as T,
-          });
-        }
-      })().catch((err: unknown) => {
-        if (!closed && sub.active) logger.error({ err, topic }, 'event hub: subscription stopped');
-      });
-      return sub;
+      if (subOpts.fromSeq !== undefined) normalizeFromSeq(subOpts.fromSeq);
+      // Connected once but not now: "only new events" cannot be pinned, as before.
+      if (session && subOpts.fromSeq === undefined) live();
+      const sub = new NatsSubscription(() => subscriptions.delete(sub));
+      return attach(sub, (s) => consume(s, sub, topic, handler, subOpts));
     },
 
     async lastSeq(topic: Topic): Promise<number> {
+      assertOpen();
+      assertTopic(topic);
       return (await streamInfo(topic)).state.last_seq;
     },
 
     async oldestSeq(topic: Topic): Promise<number> {
+      assertOpen();
+      assertTopic(topic);
       const { state } = await streamInfo(topic);
       return state.messages === 0 ? state.last_seq + 1 : state.first_seq;
     },
@@ -370,7 +548,7 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
       assertOpen();
       assertSubject(subject);
       // Fail fast while disconnected: a caller like the gateway falls back to local limits.
-      if (!connected) throw EventsErrors.create('EVENTS_ERR_UNAVAILABLE', { description: 'not connected to NATS' });
+      const { nc } = live();
       const timeoutMs = reqOpts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       let reply: Msg;
       try {
@@ -392,43 +570,8 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
     async respond<Req, Res>(subject: string, handler: (req: Req) => Res | Promise<Res>): Promise<Subscription> {
       assertOpen();
       assertSubject(subject);
-      const serve = async (msg: Msg): Promise<void> => {
-        let reply: string;
-        try {
-          reply = encodeReply({ result: await handler(decodeJson<Req>(msg.string())) });
-        } catch (error) {
-          logger.debug({ err: error, subject }, 'event hub: responder failed');
-          reply = encodeReply({ error });
-        }
-        if (msg.reply) msg.respond(reply);
-      };
-      const natsSub = nc.subscribe(`${prefix}.rpc.${subject}`, {
-        queue: RPC_QUEUE,
-        callback: (err, msg) => {
-          if (err) {
-            logger.error({ err, subject }, 'event hub: responder subscription failed');
-            return;
-          }
-          void serve(msg);
-        },
-      });
-      try {
-        // The server knows the responder once this round trip returns, so a request right after is
-        // served. While disconnected, the client re-subscribes on reconnect anyway.
-        if (connected) await nc.flush();
-      } catch (err) {
-        natsSub.unsubscribe();
-        throw unavailable(err, `cannot serve ${subject}`);
-      }
-      const sub = {
-        lastSeq: 0,
-        async unsubscribe() {
-          subscriptions.delete(sub);
-          if (!natsSub.isClosed()) natsSub.unsubscribe();
-        },
-      };
-      subscriptions.add(sub);
-      return sub;
+      const sub = new NatsSubscription(() => subscriptions.delete(sub));
+      return attach(sub, (s) => serveRequests(s, sub, subject, handler));
     },
 
     isConnected(): boolean {
@@ -437,7 +580,7 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
 
     async ping(): Promise<void> {
       assertOpen();
-      if (!connected) throw EventsErrors.create('EVENTS_ERR_UNAVAILABLE', { description: 'not connected to NATS' });
+      const { nc } = live();
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
@@ -456,15 +599,21 @@ export async function createNatsHub(opts: NatsHubOptions): Promise<EventHub> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      clearTimeout(sleepTimer);
+      wake?.();
+      markReady();
       await Promise.all([...subscriptions].map((s) => s.unsubscribe().catch(() => {})));
-      try {
-        if (connected) await nc.drain();
-        else await nc.close();
-      } catch {
-        await nc.close().catch(() => {});
+      const nc = session?.nc;
+      if (nc) {
+        try {
+          if (connected) await nc.drain();
+          else await nc.close();
+        } catch {
+          await nc.close().catch(() => {});
+        }
       }
       connected = false;
-      await statusDone.catch(() => {});
+      await Promise.all([statusDone.catch(() => {}), background.catch(() => {})]);
       logger.info({ prefix }, 'event hub: closed');
     },
   };
