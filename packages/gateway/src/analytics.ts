@@ -25,6 +25,11 @@ export interface CallEvent {
 /**
  * Collects call events in memory and publishes them in batches on the `analytics` topic, off the
  * request path: recording is an array push; a full buffer drops (and counts) rather than grow.
+ *
+ * Publishing a batch encodes it (JSON, ~1 ms for 500 events), on the event loop: so a batch is
+ * published as soon as it is full (events die young, never held a second into the old generation),
+ * and a flush yields to the loop between batches. One flush of a second's events at once (8,600
+ * events at 8,600 calls/s) blocked every request for ~17 ms once a second: the gateway's p99.
  */
 export class AnalyticsCollector {
   #buffer: CallEvent[] = [];
@@ -32,6 +37,10 @@ export class AnalyticsCollector {
   #published = 0;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
+  /** A flush is scheduled for a full batch. */
+  #soon = false;
+  /** Events `flush` was asked to publish, full batch or not. */
+  #owed = 0;
   readonly #hub: EventHub;
   readonly #logger: Logger;
   readonly #maxBuffer: number;
@@ -51,15 +60,35 @@ export class AnalyticsCollector {
       this.#dropped += 1;
       return;
     }
-    this.#buffer.push(event);
+    // A full batch goes now, on its own turn of the loop (never inside the request's).
+    if (this.#buffer.push(event) >= this.#batchSize && this.#flushing === undefined && !this.#soon) {
+      this.#soon = true;
+      setImmediate(this.#flushSoon);
+    }
   }
 
-  /** Publishes what is buffered, in batches; one flush at a time. */
+  readonly #flushSoon = (): void => {
+    this.#soon = false;
+    void this.#run();
+  };
+
+  /** Publishes what is buffered, in batches, one per turn of the event loop; one flush at a time. */
   flush(): Promise<void> {
+    this.#owed = this.#buffer.length;
+    return this.#run();
+  }
+
+  /** Full batches, and the events a `flush` asked for (`#owed`), whatever their number. */
+  #run(): Promise<void> {
     this.#flushing ??= (async () => {
       try {
-        while (this.#buffer.length > 0) {
+        let first = true;
+        while (this.#buffer.length >= this.#batchSize || (this.#owed > 0 && this.#buffer.length > 0)) {
+          // The next batch on a later turn: requests waiting meanwhile are served first.
+          if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+          first = false;
           const batch = this.#buffer.splice(0, this.#batchSize);
+          this.#owed = Math.max(0, this.#owed - batch.length);
           try {
             await this.#hub.publish(Topics.Analytics, 'API_CALLS', { events: batch });
             this.#published += batch.length;

@@ -34,7 +34,9 @@ import type { VerifiedToken } from './token-verifier.ts';
  * from the internal data API at start and kept current by events; lookups are Map reads.
  */
 export class GatewayData {
-  readonly #subscriptions = new Map<string, RuntimeSubscription>();
+  /** By application id, then API id: a call's lookup builds no key string. */
+  readonly #subscriptions = new Map<string, Map<string, RuntimeSubscription>>();
+  #subscriptionCount = 0;
   /** jti → expiry (epoch seconds): a revocation is kept until the token would have expired anyway. */
   readonly #revoked = new Map<string, number>();
   /** kind → name → policy: no key is concatenated per call, so lookups reuse the strings' cached hashes. */
@@ -93,20 +95,27 @@ export class GatewayData {
   }
 
   subscription(applicationId: string, apiId: string): RuntimeSubscription | undefined {
-    return this.#subscriptions.get(`${applicationId}\n${apiId}`);
+    return this.#subscriptions.get(applicationId)?.get(apiId);
   }
 
   putSubscription(s: RuntimeSubscription): void {
-    this.#subscriptions.set(`${s.applicationId}\n${s.apiId}`, s);
+    let byApi = this.#subscriptions.get(s.applicationId);
+    if (byApi === undefined) this.#subscriptions.set(s.applicationId, (byApi = new Map()));
+    if (!byApi.has(s.apiId)) this.#subscriptionCount += 1;
+    byApi.set(s.apiId, s);
   }
 
   removeSubscription(applicationId: string, apiId: string): void {
-    this.#subscriptions.delete(`${applicationId}\n${apiId}`);
+    const byApi = this.#subscriptions.get(applicationId);
+    if (byApi === undefined || !byApi.delete(apiId)) return;
+    this.#subscriptionCount -= 1;
+    if (byApi.size === 0) this.#subscriptions.delete(applicationId);
   }
 
   /** Replaces every subscription at once (a full resync). */
   setSubscriptions(all: Iterable<RuntimeSubscription>): void {
     this.#subscriptions.clear();
+    this.#subscriptionCount = 0;
     for (const s of all) this.putSubscription(s);
   }
 
@@ -176,7 +185,7 @@ export class GatewayData {
   /** Everything the events change, as plain lists: what the gateway's local snapshot keeps. */
   snapshot(): { subscriptions: RuntimeSubscription[]; applications: RuntimeApplication[]; keyMappings: RuntimeKeyMapping[]; revoked: { jti: string; exp: number }[]; blockingConditions: SourceBlockingCondition[] } {
     return {
-      subscriptions: [...this.#subscriptions.values()],
+      subscriptions: [...this.#subscriptions.values()].flatMap((byApi) => [...byApi.values()]),
       applications: [...this.#applications.values()],
       keyMappings: [...this.#keyMappings.values()],
       revoked: Array.from(this.#revoked, ([jti, exp]) => ({ jti, exp })),
@@ -185,6 +194,6 @@ export class GatewayData {
   }
 
   get counts(): { subscriptions: number; revoked: number; blockingConditions: number; applications: number; keyMappings: number } {
-    return { subscriptions: this.#subscriptions.size, revoked: this.#revoked.size, blockingConditions: this.#conditions.size, applications: this.#applications.size, keyMappings: this.#keyMappings.size };
+    return { subscriptions: this.#subscriptionCount, revoked: this.#revoked.size, blockingConditions: this.#conditions.size, applications: this.#applications.size, keyMappings: this.#keyMappings.size };
   }
 }
