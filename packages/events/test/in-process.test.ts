@@ -41,6 +41,24 @@ describe('in-process hub specifics', () => {
     await hub.close();
   });
 
+  it('regression: analytics batches were retained 10,000 deep (millions of call records in an all-in-one process); now 64', async () => {
+    const hub = createInProcessHub();
+    for (let i = 0; i < 200; i++) await hub.publish(Topics.Analytics, 'batch', { i });
+    for (let i = 0; i < 200; i++) await hub.publish(Topics.Notification, 'x', { i });
+    const resumed = async (topic: typeof Topics.Analytics | typeof Topics.Notification) => {
+      const seqs: number[] = [];
+      const sub = await hub.subscribe(topic, (e) => { seqs.push(e.seq); }, { fromSeq: 1 });
+      await new Promise((r) => setImmediate(r));
+      await sub.unsubscribe();
+      return seqs;
+    };
+    const analytics = await resumed(Topics.Analytics);
+    assert.equal(analytics.length, 64);
+    assert.equal(analytics[0], 137);
+    assert.equal((await resumed(Topics.Notification)).length, 200, 'other topics keep their retention');
+    await hub.close();
+  });
+
   it('rejects a pending request with EVENTS_ERR_CLOSED on close', async () => {
     const hub = createInProcessHub();
     await hub.respond('never', () => new Promise(() => {}));

@@ -2,7 +2,7 @@ import { SUPER_TENANT_ID, systemClock } from '@gatehouse/core';
 import { decodeJson, decodeReply, encodeJson, encodeReply } from '../../codec.ts';
 import { Delivery } from '../../delivery.ts';
 import { EventsErrors } from '../../errors.ts';
-import { allTopics } from '../../types.ts';
+import { Topics, allTopics } from '../../types.ts';
 import type {
   EventHub,
   HubEvent,
@@ -17,6 +17,12 @@ import type {
 import { DEFAULT_REQUEST_TIMEOUT_MS, assertSubject, assertTopic, normalizeFromSeq, noopLogger } from '../../validate.ts';
 
 const DEFAULT_RETENTION = 10_000;
+/**
+ * Analytics events are batches of up to 500 calls each, published every second under load and
+ * read by nobody who resumes from a sequence: 10,000 of them would keep millions of call records
+ * alive in an all-in-one process. A short ring is enough for a subscriber that reconnects.
+ */
+const ANALYTICS_RETENTION = 64;
 
 /** The last `capacity` events of a topic, for `fromSeq` resume. */
 class Ring {
@@ -137,7 +143,7 @@ export function createInProcessBus(opts: { retention?: number } = {}): InProcess
   const retention = opts.retention ?? DEFAULT_RETENTION;
   if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retention must be a positive integer, got ${retention}`);
   const topics = new Map<Topic, TopicState>();
-  for (const topic of allTopics) topics.set(topic, { seq: 0, ring: new Ring(retention), subs: new Set() });
+  for (const topic of allTopics) topics.set(topic, { seq: 0, ring: new Ring(topic === Topics.Analytics ? Math.min(retention, ANALYTICS_RETENTION) : retention), subs: new Set() });
   const bus: BusState = { retention, topics, responders: new Map() };
   return bus;
 }
