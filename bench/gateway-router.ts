@@ -11,43 +11,12 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '@gatehouse/config';
 import { createInProcessHub } from '@gatehouse/events';
-import { createGateway, RouteTable, toRuntimeApis, type DeployedArtifact, type RuntimeApi } from '@gatehouse/gateway';
+import { createGateway, RouteTable, toRuntimeApis, type RuntimeApi } from '@gatehouse/gateway';
+import { benchArtifacts } from './gateway/artifacts.ts';
 
 const large = Number(process.argv[2] ?? 10_000);
 
-/** The artifacts of bench/gateway-startup.ts: three operations, one API in ten with a header policy. */
-function artifacts(n: number): DeployedArtifact[] {
-  return Array.from({ length: n }, (_, i) => ({
-    schemaVersion: 1,
-    apiId: `api-${i}`,
-    revisionId: `rev-${i}`,
-    name: `Api${i}`,
-    context: `/api${i}`,
-    version: 'v1',
-    isDefaultVersion: i % 2 === 0,
-    lifeCycleStatus: 'PUBLISHED',
-    operations: [
-      { target: '/items', verb: 'GET', authType: 'None', throttlingPolicy: 'Unlimited', scopes: [] },
-      { target: '/items', verb: 'POST', authType: 'Application & Application User', throttlingPolicy: 'Unlimited', scopes: [] },
-      {
-        target: '/items/{id}',
-        verb: 'GET',
-        authType: 'Application & Application User',
-        throttlingPolicy: 'Unlimited',
-        scopes: [],
-        ...(i % 10 === 0 ? { operationPolicies: { request: [{ policyName: 'addHeader', policyVersion: 'v1', parameters: { headerName: 'X-Api', headerValue: `api-${i}` } }], response: [], fault: [] } } : {}),
-      },
-    ],
-    endpoints: { type: 'http', production: { urls: [`http://127.0.0.1:9/v${i}`], failovers: [], timeoutMs: null }, sandbox: null },
-    cors: null,
-    apiThrottlingPolicy: null,
-    securitySchemes: ['oauth2'],
-    apiKeyHeader: 'apikey',
-    environment: 'Default',
-    vhost: 'localhost',
-    checksum: `c${i}`,
-  }));
-}
+const artifacts = (n: number) => benchArtifacts(n, 'http://127.0.0.1:9');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 let sink = 0;

@@ -22,6 +22,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, httpCall } from '@gatehouse/testing';
+import { benchArtifacts } from './gateway/artifacts.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const count = Number(process.argv[3] ?? 10_000);
@@ -29,39 +30,7 @@ const bin = new URL('../packages/cli/src/bin.ts', import.meta.url).pathname;
 const [cpPort, backendPort, gwHttp, gwHttps] = await freePorts(4);
 const backend = `http://127.0.0.1:${backendPort}`;
 
-function artifacts(n: number): unknown[] {
-  return Array.from({ length: n }, (_, i) => ({
-    schemaVersion: 1,
-    apiId: `api-${i}`,
-    revisionId: `rev-${i}`,
-    name: `Api${i}`,
-    context: `/api${i}`,
-    version: 'v1',
-    isDefaultVersion: i % 2 === 0,
-    lifeCycleStatus: 'PUBLISHED',
-    operations: [
-      { target: '/items', verb: 'GET', authType: 'None', throttlingPolicy: 'Unlimited', scopes: [] },
-      { target: '/items', verb: 'POST', authType: 'Application & Application User', throttlingPolicy: 'Unlimited', scopes: [] },
-      {
-        target: '/items/{id}',
-        verb: 'GET',
-        authType: 'Application & Application User',
-        throttlingPolicy: 'Unlimited',
-        scopes: [],
-        // One API in ten has header policies, to count their compilation.
-        ...(i % 10 === 0 ? { operationPolicies: { request: [{ policyName: 'addHeader', policyVersion: 'v1', parameters: { headerName: 'X-Api', headerValue: `api-${i}` } }], response: [], fault: [] } } : {}),
-      },
-    ],
-    endpoints: { type: 'http', production: { urls: [`${backend}/v${i}`], failovers: [], timeoutMs: null }, sandbox: null },
-    cors: null,
-    apiThrottlingPolicy: null,
-    securitySchemes: ['oauth2'],
-    apiKeyHeader: 'apikey',
-    environment: 'Default',
-    vhost: 'localhost',
-    checksum: `c${i}`,
-  }));
-}
+const artifacts = (n: number) => benchArtifacts(n, backend);
 
 /** The internal data API a gateway pulls at start (token, artifacts, empty lists for the rest). */
 function startControlPlane(apis: number): Promise<Server> {
