@@ -78,11 +78,13 @@ export function createTenantRepository(db: Kysely<SharedSchema>, deps: Repositor
       const inserted = await db
         .insertInto('tenants')
         .values(row)
-        .onConflict((oc) => oc.column('id').doNothing())
+        // No conflict target: two processes inserting the same tenant at once can collide on the
+        // domain's unique index before the id's, and PostgreSQL only skips conflicts on the target.
+        .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { tenant: toTenant(row), created: true };
       const tenant = await getById(input.id);
-      if (!tenant) throw DataErrors.create('DATA_ERR_NOT_FOUND', { description: `tenant ${input.id}` });
+      if (!tenant) throw DataErrors.create('DATA_ERR_UNIQUE_VIOLATION', { description: `tenant ${input.id}: its domain ${row.domain} belongs to another tenant` });
       return { tenant, created: false };
     },
 
