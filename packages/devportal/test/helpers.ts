@@ -4,7 +4,7 @@ import { createRepositories, openDatabases } from '@gatehouse/data';
 import type { Databases, Repositories } from '@gatehouse/data';
 import { Topics } from '@gatehouse/events';
 import type { HubEvent } from '@gatehouse/events';
-import { api, clientBasicAuth, freshPostgresDatabases, managementClient, tempDir } from '@gatehouse/testing';
+import { api, clientBasicAuth, freshMigratedDatabases, freshPostgresDatabases, managementClient } from '@gatehouse/testing';
 import type { FreshPostgresDatabases } from '@gatehouse/testing';
 
 export const DP = '/api/am/devportal/v3';
@@ -19,18 +19,9 @@ export function freshPostgres(): Promise<FreshPostgresDatabases> {
   return freshPostgresDatabases('gh_dp', { secret: SECRET });
 }
 
-/** Two fresh, migrated databases of one dialect. */
-export async function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ dbs: Databases; close(): Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const dir = await tempDir('gatehouse-dp-');
-    const dbs = await openDatabases({ apim: { type: 'sqlite', path: `${dir.path}/apim.db` }, shared: { type: 'sqlite', path: `${dir.path}/shared.db` } });
-    await dbs.migrate();
-    return { dbs, close: async () => { await dbs.close(); await dir.remove(); } };
-  }
-  const pg = await freshPostgres();
-  const dbs = await openDatabases({ apim: { type: 'postgres', url: pg.urls.apim, poolMax: 4 }, shared: { type: 'postgres', url: pg.urls.shared, poolMax: 4 } });
-  await dbs.migrate();
-  return { dbs, close: async () => { await dbs.close(); await pg.drop(); } };
+/** Two fresh, migrated databases of one dialect (temp SQLite files, or new PostgreSQL databases). */
+export function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ dbs: Databases; close(): Promise<void> }> {
+  return freshMigratedDatabases(openDatabases, dialect, { prefix: 'gh_dp', secret: SECRET });
 }
 
 export interface Harness {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { startTestNode } from '@gatehouse/cli';
 import type { TestNode } from '@gatehouse/cli';
-import { createRepositories } from '@gatehouse/data';
+import { createRepositories, openDatabases } from '@gatehouse/data';
 import type { Databases } from '@gatehouse/data';
-import { api, freshPostgresDatabases, managementClient, tempDir } from '@gatehouse/testing';
+import { api, freshMigratedDatabases, freshPostgresDatabases, managementClient } from '@gatehouse/testing';
 import type { FreshPostgresDatabases } from '@gatehouse/testing';
 
 export const BASE = '/api/am/publisher/v4';
@@ -61,16 +61,6 @@ export function freshPostgres(): Promise<FreshPostgresDatabases> {
 }
 
 /** Two fresh, migrated databases of one dialect (temp SQLite files, or new PostgreSQL databases). */
-export async function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ dbs: Databases; close(): Promise<void> }> {
-  const { openDatabases } = await import('@gatehouse/data');
-  if (dialect === 'sqlite') {
-    const dir = await tempDir('gatehouse-pub-');
-    const dbs = await openDatabases({ apim: { type: 'sqlite', path: `${dir.path}/apim.db` }, shared: { type: 'sqlite', path: `${dir.path}/shared.db` } });
-    await dbs.migrate();
-    return { dbs, close: async () => { await dbs.close(); await dir.remove(); } };
-  }
-  const pg = await freshPostgres();
-  const dbs = await openDatabases({ apim: { type: 'postgres', url: pg.urls.apim, poolMax: 4 }, shared: { type: 'postgres', url: pg.urls.shared, poolMax: 4 } });
-  await dbs.migrate();
-  return { dbs, close: async () => { await dbs.close(); await pg.drop(); } };
+export function freshDatabases(dialect: 'sqlite' | 'postgres'): Promise<{ dbs: Databases; close(): Promise<void> }> {
+  return freshMigratedDatabases(openDatabases, dialect, { prefix: 'gh_pub', secret: 'publisher-test-secret-0123456789abcdef' });
 }

@@ -1,5 +1,5 @@
 import { postgresUrl } from './services.ts';
-import { uniqueName } from './tmp.ts';
+import { tempDir, uniqueName } from './tmp.ts';
 
 /** The secret `freshPostgresDatabases` puts in `argv` unless told otherwise. */
 export const TEST_NODE_SECRET = 'gatehouse-test-secret-0123456789abcdef';
@@ -80,4 +80,37 @@ export async function freshPostgresDatabases(prefix: string, options: { secret?:
     databaseArgv,
     drop: () => dropAll(names),
   };
+}
+
+/** What {@link freshMigratedDatabases} needs of `@gatehouse/data`'s `openDatabases` (passed in: the data package itself depends on this one). */
+type OpenDatabases<D> = (options: {
+  apim: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; poolMax: number };
+  shared: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; poolMax: number };
+}) => Promise<D>;
+
+/**
+ * Two fresh, migrated databases (apim, shared) of one dialect: temp SQLite files, or new PostgreSQL
+ * databases named after `prefix`; `close()` closes and removes them.
+ *
+ * @example
+ * ```ts
+ * const { dbs, close } = await freshMigratedDatabases(openDatabases, 'postgres', { prefix: 'gh_pub', secret });
+ * after(close);
+ * ```
+ */
+export async function freshMigratedDatabases<D extends { migrate(): Promise<unknown>; close(): Promise<void> }>(
+  open: OpenDatabases<D>,
+  dialect: 'sqlite' | 'postgres',
+  options: { prefix: string; secret: string },
+): Promise<{ dbs: D; close(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = await tempDir(`${options.prefix}-`);
+    const dbs = await open({ apim: { type: 'sqlite', path: `${dir.path}/apim.db` }, shared: { type: 'sqlite', path: `${dir.path}/shared.db` } });
+    await dbs.migrate();
+    return { dbs, close: async () => { await dbs.close(); await dir.remove(); } };
+  }
+  const pg = await freshPostgresDatabases(options.prefix, { secret: options.secret });
+  const dbs = await open({ apim: { type: 'postgres', url: pg.urls.apim, poolMax: 4 }, shared: { type: 'postgres', url: pg.urls.shared, poolMax: 4 } });
+  await dbs.migrate();
+  return { dbs, close: async () => { await dbs.close(); await pg.drop(); } };
 }
