@@ -65,3 +65,18 @@ it('yields to the event loop between batches, so a large flush never holds reque
   assert.ok(turns >= 9, `the loop turned ${turns} times during the flush`);
   await collector.close();
 });
+
+it('keeps publishing after a flush that found nothing to publish (an idle second)', async () => {
+  const hub = createInProcessHub();
+  const sizes = await published(hub);
+  const collector = new AnalyticsCollector(hub, pino({ level: 'silent' }), { intervalMs: 60_000, batchSize: 10 });
+  await collector.flush(); // what the interval does on an idle gateway
+  for (let i = 0; i < 10; i++) collector.record(event(i));
+  for (let i = 0; i < 5; i++) await tick();
+  assert.deepEqual(sizes, [10], 'the full batch after the idle flush went out');
+  for (let i = 0; i < 3; i++) collector.record(event(i));
+  await collector.flush();
+  assert.deepEqual(sizes, [10, 3]);
+  assert.deepEqual(collector.stats, { buffered: 0, published: 13, dropped: 0 });
+  await collector.close();
+});

@@ -80,29 +80,32 @@ export class AnalyticsCollector {
 
   /** Full batches, and the events a `flush` asked for (`#owed`), whatever their number. */
   #run(): Promise<void> {
-    this.#flushing ??= (async () => {
-      try {
-        let first = true;
-        while (this.#buffer.length >= this.#batchSize || (this.#owed > 0 && this.#buffer.length > 0)) {
-          // The next batch on a later turn: requests waiting meanwhile are served first.
-          if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
-          first = false;
-          const batch = this.#buffer.splice(0, this.#batchSize);
-          this.#owed = Math.max(0, this.#owed - batch.length);
-          try {
-            await this.#hub.publish(Topics.Analytics, 'API_CALLS', { events: batch });
-            this.#published += batch.length;
-          } catch (err) {
-            this.#dropped += batch.length;
-            this.#logger.warn({ err, lost: batch.length }, 'analytics batch not published');
-            return;
-          }
-        }
-      } finally {
-        this.#flushing = undefined;
-      }
-    })();
+    // Cleared in a `finally` callback, which runs after this assignment even when there is nothing
+    // to publish (an async function with nothing to await has finished before `??=` assigns it:
+    // clearing inside it would leave a settled promise here for good, and no batch published again).
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
     return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    let first = true;
+    while (this.#buffer.length >= this.#batchSize || (this.#owed > 0 && this.#buffer.length > 0)) {
+      // The next batch on a later turn: requests waiting meanwhile are served first.
+      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+      first = false;
+      const batch = this.#buffer.splice(0, this.#batchSize);
+      this.#owed = Math.max(0, this.#owed - batch.length);
+      try {
+        await this.#hub.publish(Topics.Analytics, 'API_CALLS', { events: batch });
+        this.#published += batch.length;
+      } catch (err) {
+        this.#dropped += batch.length;
+        this.#logger.warn({ err, lost: batch.length }, 'analytics batch not published');
+        return;
+      }
+    }
   }
 
   get stats(): { buffered: number; published: number; dropped: number } {
