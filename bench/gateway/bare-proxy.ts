@@ -3,7 +3,13 @@
  * both ways, no policies. `node bench/gateway/bare-proxy.ts <port> <backend-url>`
  */
 import { createServer } from 'node:http';
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+// The undici the Gateway runs on (packages/gateway's dependency), not whichever version another
+// package hoisted to the root: the baseline must differ from the Gateway only by its policies.
+const gatewayRequire = createRequire(new URL('../../packages/gateway/package.json', import.meta.url));
+const { Pool } = (await import(pathToFileURL(gatewayRequire.resolve('undici')).href)) as typeof import('undici');
 
 const [port, backend] = [Number(process.argv[2]), process.argv[3]];
 const pool = new Pool(backend, { connections: 128, keepAliveTimeout: 30_000 });

@@ -4,6 +4,7 @@ import type { GatehouseConfig } from '@gatehouse/config';
 import type { EventHub } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
 import { AnalyticsCollector } from './analytics.ts';
+import { tuneV8ForProxying } from './v8-tuning.ts';
 import { createRateCounter, type ThrottleOptions } from './throttle/select.ts';
 import { createHandler, type CompiledRoute, type GatewayHandlerState } from './handler.ts';
 import { ChainCache, type Policy } from './policy.ts';
@@ -124,6 +125,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     name: 'gateway',
     listeners: urls,
     async start() {
+      tuneV8ForProxying({ pretenuring: config.gateway.v8_pretenuring });
       await Promise.all([throttle.start(), signer?.start()]);
       purge = setInterval(() => data.purgeRevoked(Date.now()), options.purgeIntervalMs ?? 60_000);
       purge.unref();
