@@ -4,16 +4,17 @@
  *   2. nginx as a plain reverse proxy,
  *   3. a bare Node proxy (node:http + undici, no policies) — the baseline,
  *   4. the Gateway, (a) no security, (b) JWT + subscription + scope.
- * Prints requests/s, p50/p99 and each ratio to the bare Node proxy; then the p99 of the bare
+ * Prints requests/s, p50/p99 and each ratio to the bare Node proxy, with the CPU time each proxy
+ * process spent per call (the steadier figure on a shared machine); then the p99 of the bare
  * proxy and of both Gateways at one rate, half the Gateway's lower peak (wrk paced with a
  * per-connection delay calibrated in short runs: wrk2 is not packaged, so this is a closed loop
  * with think time, close to a fixed rate while latency stays well below the delay).
  *
  *   apt-get install wrk nginx-light
- *   node_modules/.bin/node bench/gateway.ts [seconds=10] [connections=50]
+ *   node_modules/.bin/node bench/gateway.ts [seconds=10] [connections=50] [rounds=3]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '@gatehouse/testing';
@@ -21,14 +22,16 @@ import { runWrk, type WrkResult } from './wrk.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 50);
+const rounds = Number(process.argv[4] ?? 3);
 const dir = await mkdtemp(join(tmpdir(), 'gh-bench-'));
 const children: ChildProcess[] = [];
 const [backendPort, nginxProxyPort, bareProxyPort, gwOpenPort, gwSecuredPort] = await freePorts(5);
 
-function start(cmd: string, args: string[], readyText?: string): Promise<string> {
+function start(cmd: string, args: string[], readyText?: string, onChild?: (child: ChildProcess) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
+    onChild?.(child);
     if (!readyText) return setTimeout(() => resolve(''), 500);
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -40,7 +43,29 @@ function start(cmd: string, args: string[], readyText?: string): Promise<string>
   });
 }
 
+interface Measured extends WrkResult {
+  readonly cpuUsPerCall: number;
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime; USER_HZ = 100
+}
+
 const wrk = (url: string, headers: string[] = []) => runWrk(url, { connections, seconds, headers });
+
+/**
+ * wrk against a proxy, with the CPU time that proxy's process spent per call: unlike requests/s,
+ * it hardly moves when other work shares the machine (wrk, nginx, a busy neighbour).
+ */
+async function measured(url: string, pid: number | undefined, headers: string[] = []): Promise<Measured> {
+  if (pid === undefined) throw new Error(`no process for ${url}`);
+  const before = await cpuMs(pid);
+  const r = await wrk(url, headers);
+  return { ...r, cpuUsPerCall: ((await cpuMs(pid)) - before) * 1000 / (r.rps * seconds) };
+}
 
 try {
   const nginxConf = join(dir, 'nginx.conf');
@@ -58,11 +83,12 @@ http { access_log off;
   const node = process.execPath;
   const here = new URL('./gateway/', import.meta.url).pathname;
   const backend = `http://127.0.0.1:${backendPort}`;
-  await start(node, [join(here, 'bare-proxy.ts'), String(bareProxyPort), backend], 'ready');
-  await start(node, [join(here, 'gateway-server.ts'), String(gwOpenPort), backend, 'open'], 'ready');
-  const token = await start(node, [join(here, 'gateway-server.ts'), String(gwSecuredPort), backend, 'secured'], 'ready ');
+  const pids: Record<'bare' | 'open' | 'secured', number | undefined> = { bare: undefined, open: undefined, secured: undefined };
+  await start(node, [join(here, 'bare-proxy.ts'), String(bareProxyPort), backend], 'ready', (c) => (pids.bare = c.pid));
+  await start(node, [join(here, 'gateway-server.ts'), String(gwOpenPort), backend, 'open'], 'ready', (c) => (pids.open = c.pid));
+  const token = await start(node, [join(here, 'gateway-server.ts'), String(gwSecuredPort), backend, 'secured'], 'ready ', (c) => (pids.secured = c.pid));
 
-  const rows: [string, { rps: number; p50: number; p99: number }][] = [];
+  const rows: [string, WrkResult & { cpuUsPerCall?: number; ratio?: number; cpuRatio?: number }][] = [];
   // A short warm-up of each, so JIT and pools are settled before measuring.
   for (const [url, h] of [
     [`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, []],
@@ -73,17 +99,34 @@ http { access_log off;
   }
   rows.push(['backend directly (nginx return 200)', await wrk(`http://127.0.0.1:${backendPort}/bench/1.0.0/hello`)]);
   rows.push(['nginx reverse proxy', await wrk(`http://127.0.0.1:${nginxProxyPort}/bench/1.0.0/hello`)]);
-  rows.push(['bare Node proxy (node:http + undici)', await wrk(`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`)]);
-  rows.push(['Gateway (a) no security', await wrk(`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`)]);
-  rows.push(['Gateway (b) JWT + subscription + scope', await wrk(`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, [`Authorization: Bearer ${token}`])]);
+  // The three Node proxies in turn, `rounds` times: a neighbour's burst then costs one run of one of
+  // them, and the median of each (and of each round's ratio) leaves it out.
+  const proxies = [
+    ['bare Node proxy (node:http + undici)', `http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, pids.bare, []],
+    ['Gateway (a) no security', `http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, pids.open, []],
+    ['Gateway (b) JWT + subscription + scope', `http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, pids.secured, [`Authorization: Bearer ${token}`]],
+  ] as const;
+  const runs: Measured[][] = proxies.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, [, url, pid, headers]] of proxies.entries()) runs[i]!.push(await measured(url, pid, [...headers]));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ratios = runs.map((mine) => ({
+    rps: median(mine.map((r, k) => r.rps / runs[0]![k]!.rps)),
+    cpu: median(mine.map((r, k) => runs[0]![k]!.cpuUsPerCall! / r.cpuUsPerCall!)),
+  }));
+  for (const [i, [name]] of proxies.entries()) {
+    const mine = runs[i]!;
+    rows.push([name, { rps: median(mine.map((r) => r.rps)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), cpuUsPerCall: median(mine.map((r) => r.cpuUsPerCall!)), ratio: ratios[i]!.rps, cpuRatio: ratios[i]!.cpu }]);
+  }
 
   // Half load: each connection waits `delay` ms after each answer, so that together they send
   // about half the peak rate (wrk's delay is whole milliseconds).
-  const paced = async (url: string, target: number, headers: string[] = []): Promise<WrkResult & { target: number }> => {
+  const pacer = async (url: string, target: number, headers: readonly string[]) => {
     const script = join(dir, `paced-${Math.random().toString(36).slice(2)}.lua`);
     const run = async (delayMs: number, secs: number) => {
       await writeFile(script, `function delay() return ${Math.max(0, Math.round(delayMs))} end\n`);
-      return runWrk(url, { connections, seconds: secs, headers, script });
+      return runWrk(url, { connections, seconds: secs, headers: [...headers], script });
     };
     // Per-connection period wanted, in ms; what a paced call takes on top of its delay (latency,
     // wrk's timer) is found by short runs, adjusting the delay until the rate is within 10%.
@@ -94,28 +137,35 @@ http { access_log off;
       if (Math.abs(r.rps - target) / target < 0.1) break;
       delay = Math.max(0, delay + cycle - (1000 * connections) / r.rps);
     }
-    return { ...(await run(delay, seconds)), target };
+    return () => run(delay, seconds);
   };
-  // One rate for all three, half the gateway's lower peak, so the p99s compare at equal load.
+  // One rate for all three, half the gateway's lower peak, so the p99s compare at equal load; each
+  // proxy calibrated once, then the three in turn `rounds` times, medians as above.
   const halfRate = Math.min(rows[3][1].rps, rows[4][1].rps) / 2;
-  const half: [string, WrkResult & { target: number }][] = [
-    ['bare Node proxy (node:http + undici)', await paced(`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, halfRate)],
-    ['Gateway (a) no security', await paced(`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, halfRate)],
-    ['Gateway (b) JWT + subscription + scope', await paced(`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, halfRate, [`Authorization: Bearer ${token}`])],
-  ];
+  const pacers: (() => Promise<WrkResult>)[] = [];
+  for (const [, url, , headers] of proxies) pacers.push(await pacer(url, halfRate, headers)); // one at a time
+  const halfRuns: WrkResult[][] = proxies.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, run] of pacers.entries()) halfRuns[i]!.push(await run());
+  }
+  const half: [string, WrkResult & { target: number; added: number }][] = proxies.map(([name], i) => {
+    const mine = halfRuns[i]!;
+    return [name, { target: halfRate, rps: median(mine.map((r) => r.rps)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), added: median(mine.map((r, k) => r.p99 - halfRuns[0]![k]!.p99)) }];
+  });
 
   const baseline = rows[2][1];
-  console.log(`wrk -t1 -c${connections} -d${seconds}s, node ${process.version}, ${new Date().toISOString()}`);
-  console.log('target                                   req/s     p50 ms   p99 ms   vs bare proxy   p99 added');
+  console.log(`wrk -t1 -c${connections} -d${seconds}s, node ${process.version}, ${new Date().toISOString()}; the Node proxies: median of ${rounds} interleaved runs (ratios: median of each round's)`);
+  console.log('target                                   req/s     p50 ms   p99 ms   vs bare proxy   p99 added   CPU µs/call   bare/this CPU');
   for (const [name, r] of rows) {
+    const cpu = r.cpuUsPerCall === undefined ? '' : `${r.cpuUsPerCall.toFixed(1).padStart(11)}   ${r.cpuRatio!.toFixed(2).padStart(12)}x`;
     console.log(
-      `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms`,
+      `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.ratio ?? r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms ${cpu}`,
     );
   }
   console.log('\nat half the gateway\'s peak (one rate for all) target/s  achieved/s  p50 ms   p99 ms   p99 added');
   for (const [name, r] of half) {
     console.log(
-      `${name.padEnd(40)} ${r.target.toFixed(0).padStart(8)}  ${r.rps.toFixed(0).padStart(10)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.p99 - half[0][1].p99).toFixed(2).padStart(7)} ms`,
+      `${name.padEnd(40)} ${r.target.toFixed(0).padStart(8)}  ${r.rps.toFixed(0).padStart(10)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}   ${r.added.toFixed(2).padStart(7)} ms`,
     );
   }
 } finally {
