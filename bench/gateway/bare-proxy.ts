@@ -5,11 +5,12 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import type * as Undici from 'undici';
 
 // The undici the Gateway runs on (packages/gateway's dependency), not whichever version another
 // package hoisted to the root: the baseline must differ from the Gateway only by its policies.
 const gatewayRequire = createRequire(new URL('../../packages/gateway/package.json', import.meta.url));
-const { Pool } = (await import(pathToFileURL(gatewayRequire.resolve('undici')).href)) as typeof import('undici');
+const { Pool } = (await import(pathToFileURL(gatewayRequire.resolve('undici')).href)) as typeof Undici;
 
 const [port, backend] = [Number(process.argv[2]), process.argv[3]];
 const pool = new Pool(backend, { connections: 128, keepAliveTimeout: 30_000 });

@@ -217,4 +217,52 @@ describe('control plane, PostgreSQL and NATS faults', { skip: clusterSkip() }, (
     assert.ok(queuedDuring.reduce((n, q) => n + q.depth, 0) >= 4, `the events wait in the publish queues: ${JSON.stringify(queuedDuring)}`);
     assert.deepEqual(queuedAfter.map((q) => q.depth), [0, 0], 'every queued event was stored once NATS returned');
   });
+
+  it('NATS down, then every control plane killed with its events still queued: the gateways catch up by their pull once NATS and a control plane are back', { timeout: 120_000 }, async (t) => {
+    const lateApi = await createApi(cluster, p, 'Crash', '/crash', backend.url);
+    const revision = await api(cluster.urls.controlPlaneHttp, p.token).json<{ id: string }>('POST', `${PUB}/apis/${lateApi}/revisions`, { description: 'during the outage' }, 201);
+    await api(cluster.urls.controlPlaneHttp, p.token).json('POST', `${PUB}/apis/change-lifecycle?apiId=${lateApi}&action=Publish`, undefined, 200);
+    const doomed = await appToken(cluster, c);
+    assert.deepEqual((await everyGatewayUntil(cluster, ITEMS, doomed, (s) => s === 200)).statuses, [200, 200]);
+
+    await cluster.nats.stop();
+    const changes = await Promise.all([
+      api(cluster.urls.controlPlaneHttp, p.token).call('POST', `${PUB}/apis/${lateApi}/deploy-revision?revisionId=${revision.id}`, [{ name: 'Default', vhost: 'localhost', displayOnDevportal: true }]),
+      api(cluster.urls.controlPlaneHttp, c.token).call('POST', `${DP}/subscriptions`, { applicationId: c.applicationId, apiId: lateApi, throttlingPolicy: 'Unlimited' }),
+    ]);
+    for (const r of changes) await r.arrayBuffer();
+    await revoke(cluster, c, doomed);
+    const depth = async () => {
+      const reports = await Promise.all(cluster.controlPlanes.map((cp) => fetch(`${cp.directUrl}/health`).then((r) => r.json() as Promise<{ details?: { 'event-publish-queue'?: { depth: number } } }>)));
+      return reports.reduce((n, r) => n + (r.details?.['event-publish-queue']?.depth ?? 0), 0);
+    };
+    const queued = await depth();
+    // The crash: whatever waits in the publish queues is gone.
+    await Promise.all(cluster.controlPlanes.map((cp) => cp.kill()));
+    // No replica at all: the load balancer's own answer, JSON in the management APIs' shape.
+    const lb = await fetch(`${cluster.urls.controlPlaneHttp}${CATALOG}`, { signal: AbortSignal.timeout(10_000) });
+    const lbAnswer = { status: lb.status, contentType: lb.headers.get('content-type'), body: await lb.text() };
+    await cluster.nats.start();
+    const natsBackAt = Date.now();
+    // Still no control plane: the gateways, reconnected, retry their pull with backoff.
+    await sleep(1500);
+    await Promise.all(cluster.controlPlanes.map((cp) => cp.start()));
+    const cpBackAt = Date.now();
+    const [revoked, deployed] = await Promise.all([
+      everyGatewayUntil(cluster, ITEMS, doomed, (s) => s === 401, 45_000),
+      everyGatewayUntil(cluster, '/crash/1.0.0/items', token, (s) => s === 200, 45_000),
+    ]);
+    // Not recovered (docs/deployment.md): the gateways acknowledge deployments they get as events, not by a pull.
+    const deployments = await api(cluster.urls.controlPlaneHttp, p.token).json<{ list: { status: string }[] }>('GET', `${PUB}/apis/${lateApi}/deployments`, undefined, 200);
+    t.diagnostic(`the Publisher's status of that deployment afterwards: ${deployments.list.map((d) => d.status).join(',')}`);
+    t.diagnostic(`changes during the outage answered ${changes.map((r) => r.status).join(',')}; ${queued} events queued, then lost with both control planes (killed); through nginx meanwhile: ${lbAnswer.status} ${lbAnswer.contentType} ${lbAnswer.body}`);
+    t.diagnostic(`NATS back, control planes back ${cpBackAt - natsBackAt} ms later; then the revocation applied by both gateways in ${revoked.elapsedMs} ms, the deployment and subscription in ${deployed.elapsedMs} ms (their pull)`);
+    assert.deepEqual(changes.map((r) => (r.status >= 200 && r.status < 300 ? 'ok' : r.status)), ['ok', 'ok']);
+    assert.ok(queued >= 3, `the events waited in the publish queues (${queued})`);
+    assert.equal(lbAnswer.status, 502, lbAnswer.body);
+    assert.equal(lbAnswer.contentType, 'application/json');
+    assert.equal((JSON.parse(lbAnswer.body) as { code: number }).code, 900503);
+    assert.deepEqual(revoked.statuses, [401, 401]);
+    assert.deepEqual(deployed.statuses, [200, 200]);
+  });
 });

@@ -4,7 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freePorts, httpCall, tempDir } from '@gatehouse/testing';
+import { accepts, ManagedProcess, PrivateNginx, until } from '@gatehouse/testing/cluster';
 import { renderLbConfig, runLbConfig } from '../src/lb-config/command.ts';
+import { LB_FAULT_STATUSES, lbFaultBody } from '../src/lb-config/routes.ts';
 import { loadTopology, TopologyError, validateTopology } from '../src/lb-config/topology.ts';
 
 const EXAMPLE = new URL('../../../deploy/topology.example.toml', import.meta.url).pathname;
@@ -127,7 +130,7 @@ describe('nginx', () => {
       ['/api/am/devportal/v3', 'devportal'], ['/api/identity', 'devportal'], ['/oauth2', 'key_manager'], ['/client-registration', 'key_manager'], ['/.well-known', 'key_manager']]) {
       assert.ok(conf.includes(`location ^~ ${prefix}/ { proxy_pass https://${up}_https; }`), `${prefix} → ${up}`);
     }
-    assert.match(conf, /location \/ \{ return 404; \}/);
+    assert.ok(conf.includes(`location / { default_type application/json; return 404 '${lbFaultBody('control-plane', 404)}'; }`));
     assert.match(conf, /listen 127\.0\.0\.1:9443 ssl;/);
   });
 });
@@ -193,6 +196,99 @@ describe('the rendered configs pass the real parsers', () => {
       const r = spawnSync('/usr/sbin/haproxy', ['-c', '-f', conf], { encoding: 'utf8' });
       assert.equal(r.status, 0, `haproxy -c ${name}: ${r.stdout}${r.stderr}\n${readFileSync(conf, 'utf8')}`);
       assert.doesNotMatch(`${r.stdout}${r.stderr}`, /\[WARNING\]/, `haproxy -c ${name} warns: ${r.stdout}${r.stderr}`);
+    }
+  });
+});
+
+describe('the load balancer\'s own errors are JSON in the replicas\' shapes', () => {
+  it('renders one JSON answer per status and listener kind, in both configs', () => {
+    for (const lb of ['nginx', 'haproxy'] as const) {
+      const conf = renderLbConfig(lb, loadTopology(topologyFile));
+      for (const status of LB_FAULT_STATUSES) {
+        for (const kind of ['gateway', 'control-plane'] as const) {
+          const body = lbFaultBody(kind, status);
+          const rendered = lb === 'nginx' ? `return ${status} '${body}';` : `http-error status ${status} content-type application/json string '${body}'`;
+          assert.ok(conf.includes(rendered), `${lb} ${kind} ${status}`);
+        }
+      }
+      assert.doesNotMatch(conf, /proxy_intercept_errors/, 'a replica\'s own 502/503/504 passes through');
+    }
+    assert.deepEqual(JSON.parse(lbFaultBody('gateway', 504)), { code: 101504, message: 'Gateway Timeout', description: 'No gateway replica answered the load balancer in time' });
+    assert.deepEqual(Object.keys(JSON.parse(lbFaultBody('control-plane', 503))), ['code', 'message', 'description', 'moreInfo', 'error']);
+    const haproxy = renderLbConfig('haproxy', loadTopology(splitFile));
+    assert.ok(haproxy.includes(`http-request return status 404 content-type application/json string '${lbFaultBody('control-plane', 404)}'`));
+  });
+
+  interface Listeners { readonly controlPlaneHttp: number; readonly controlPlaneHttps: number; readonly gatewayHttp: number; readonly gatewayHttps: number }
+
+  /** Listener ports, and replica ports nothing listens on (refused), all free right now. */
+  async function ports(): Promise<{ listeners: Listeners; controlPlane: { host: string; httpPort: number; httpsPort: number }; gateway: { host: string; httpPort: number; httpsPort: number } }> {
+    const p = await freePorts(8);
+    return {
+      listeners: { controlPlaneHttp: p[0]!, controlPlaneHttps: p[1]!, gatewayHttp: p[2]!, gatewayHttps: p[3]! },
+      controlPlane: { host: '127.0.0.1', httpPort: p[4]!, httpsPort: p[5]! },
+      gateway: { host: '127.0.0.1', httpPort: p[6]!, httpsPort: p[7]! },
+    };
+  }
+
+  /** Every replica is down: the LB answers itself, on each gateway and control-plane listener. */
+  async function expectOwnFault(l: Listeners, status: 502 | 503, ca: string) {
+    const calls = [
+      [`http://127.0.0.1:${l.gatewayHttp}/pizzashack/1.0.0/menu`, 'gateway'],
+      [`https://127.0.0.1:${l.gatewayHttps}/pizzashack/1.0.0/menu`, 'gateway'],
+      [`http://127.0.0.1:${l.controlPlaneHttp}/api/am/publisher/v4/apis`, 'control-plane'],
+      [`https://127.0.0.1:${l.controlPlaneHttps}/api/am/publisher/v4/apis`, 'control-plane'],
+    ] as const;
+    for (const [url, kind] of calls) {
+      const res = await httpCall(url, { ca });
+      assert.equal(res.status, status, `${url}: ${res.text}`);
+      assert.equal(res.headers['content-type'], 'application/json', url);
+      assert.deepEqual(res.json(), JSON.parse(lbFaultBody(kind, status)), url);
+    }
+  }
+
+  it('nginx answers 502 JSON when no replica is up', { skip: skipUnlessBinary('/usr/sbin/nginx') }, async () => {
+    const tmp = await tempDir('gatehouse-lb-nginx-');
+    const { listeners, controlPlane, gateway } = await ports();
+    const nginx = new PrivateNginx({ dir: tmp.path, ports: listeners, controlPlane: [controlPlane], gateways: [gateway], logFile: join(tmp.path, 'nginx.log') });
+    try {
+      await nginx.start();
+      await expectOwnFault(listeners, 502, readFileSync(nginx.certFile, 'utf8'));
+    } finally {
+      await nginx.close();
+      await tmp.remove();
+    }
+  });
+
+  it('HAProxy answers 503 JSON when no replica is up', { skip: skipUnlessBinary('/usr/sbin/haproxy') }, async () => {
+    const tmp = await tempDir('gatehouse-lb-haproxy-');
+    const { listeners: l, controlPlane, gateway } = await ports();
+    const cert = join(tmp.path, 'lb.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', `${cert}.key`, '-out', cert], { stdio: 'ignore' });
+    const replica = (r: typeof gateway) => ({ host: r.host, http_port: r.httpPort, https_port: r.httpsPort });
+    const topology = join(tmp.path, 'topology.json');
+    writeFileSync(topology, JSON.stringify({
+      listeners: { bind: '127.0.0.1', 'control-plane': { http_port: l.controlPlaneHttp, https_port: l.controlPlaneHttps }, gateway: { http_port: l.gatewayHttp, https_port: l.gatewayHttps } },
+      tls: { cert, key: `${cert}.key` },
+      upstreams: { 'control-plane': { replicas: [replica(controlPlane)] }, gateway: { replicas: [replica(gateway)] } },
+    }));
+    const conf = join(tmp.path, 'haproxy.cfg');
+    const c = capture();
+    assert.equal(runLbConfig(['haproxy', '--topology', topology, '--out', conf], c.io), 0, c.err.join('\n'));
+    // -n: the rendered maxconn (20000) needs more file descriptors than a test's limit may allow.
+    const haproxy = new ManagedProcess({ name: 'haproxy', command: '/usr/sbin/haproxy', args: ['-db', '-n', '1000', '-f', conf], env: { PATH: '/usr/sbin:/usr/bin:/bin' }, cwd: tmp.path, logFile: join(tmp.path, 'haproxy.log') });
+    try {
+      haproxy.start();
+      await until(async () => {
+        if (!haproxy.running) throw new Error(`haproxy exited: ${haproxy.output.slice(-2000)}`);
+        return (await Promise.all(Object.values(l).map((p) => accepts(p)))).every(Boolean);
+      }, 'haproxy listeners', 15_000, 20);
+      await expectOwnFault(l, 503, readFileSync(cert, 'utf8'));
+    } finally {
+      await haproxy.stop('SIGTERM', 5_000);
+      await haproxy.close();
+      await tmp.remove();
     }
   });
 });

@@ -208,7 +208,9 @@ describe('gatehouse start with NATS unreachable', () => {
       const dir = await tempDir();
       const { flags, ports } = await allInOneFlags(join(dir.path, 'data'));
       const [natsPort] = await freePorts(1);
-      const proc = spawnNode([bin, 'start', '--profile', profile, '--control-plane', 'http://127.0.0.1:1', ...client, '--event-hub', `nats://127.0.0.1:${natsPort}`, ...flags], { env: childEnv() });
+      // The traffic manager with the store of a real deployment: its JetStream KV bucket waits for NATS too.
+      const store = profile === 'traffic-manager' ? ['--traffic_manager.store', 'nats-kv'] : [];
+      const proc = spawnNode([bin, 'start', '--profile', profile, '--control-plane', 'http://127.0.0.1:1', ...client, '--event-hub', `nats://127.0.0.1:${natsPort}`, ...store, ...flags], { env: childEnv() });
       try {
         await proc.waitFor('Gatehouse is running');
         assert.match(proc.stdout(), /NATS is unreachable: starting without the event hub/);
@@ -216,6 +218,10 @@ describe('gatehouse start with NATS unreachable', () => {
         assert.equal((await httpCall(`http://127.0.0.1:${port}/health/live`)).status, 200);
         const report = (await httpCall(`http://127.0.0.1:${port}/health`)).json<{ checks: { name: string; status: string }[] }>();
         assert.equal(report.checks.find((c) => c.name === 'event-hub')?.status, 'DOWN');
+        if (profile === 'traffic-manager') {
+          assert.equal(report.checks.find((c) => c.name === 'window-store')?.status, 'DOWN');
+          assert.match(proc.stdout(), /NATS is unreachable: not ready and serving no lease until the JetStream KV store opens/);
+        }
         proc.kill('SIGTERM');
         assert.equal(await proc.exited, 0);
       } finally {

@@ -23,7 +23,14 @@ export interface WindowStore {
   get(id: string, windowMs: number): Promise<VersionedState | undefined>;
   /** Writes `state` if the stored revision is still `revision` (0: nothing stored yet): its new revision, or 0 on conflict. */
   put(id: string, state: WindowState, revision: number, ttlMs: number): Promise<number>;
+  /** Rejects when the store cannot serve now (readiness); a store without one is always ready. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** {@link openKvWindowStore} found no NATS server answering: not a refusal, worth retrying. */
+export class StoreUnreachableError extends Error {
+  override readonly name = 'StoreUnreachableError';
 }
 
 /** One replica's windows, in memory: lost with the process, fine when a single Traffic Manager runs. */

@@ -5,7 +5,8 @@ import { Topics, type EventHub, type Subscription } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, sendJson, serveOps, type Listener, type Logger } from '@gatehouse/runtime';
 import { LeaseService } from './leases.ts';
 import { LeaseSubject, ThrottleDecisionType, type LeaseReply, type LeaseRequest, type ThrottleDecision } from './protocol.ts';
-import { MemoryWindowStore, openKvWindowStore, type WindowStore } from './store.ts';
+import { MemoryWindowStore, openKvWindowStore, StoreUnreachableError, type WindowStore } from './store.ts';
+import type { KvWindowStoreOptions } from './kv-store.ts';
 
 export interface TrafficManagerDeps {
   readonly hub: EventHub;
@@ -50,6 +51,15 @@ export function createTrafficManager(config: GatehouseConfig, deps: TrafficManag
   let store: WindowStore | undefined = deps.store;
   const health = new Health();
   health.add({ name: 'event-hub', check: () => deps.hub.ping() });
+  // Why no lease is served yet: the KV store waits for NATS (see start()).
+  let storeProblem = 'not started';
+  health.add({
+    name: 'window-store',
+    check: async () => {
+      if (store === undefined) throw new Error(storeProblem);
+      await store.ping?.();
+    },
+  });
   const spec = { host: tm.host, port: tm.health_port };
   const registers = deps.metrics ? [deps.metrics] : [];
   const requests = new Counter({ name: 'gatehouse_tm_lease_requests_total', help: 'Lease requests answered, by result', labelNames: ['result'], registers });
@@ -93,6 +103,9 @@ export function createTrafficManager(config: GatehouseConfig, deps: TrafficManag
   });
   let listener: Listener | undefined;
   let responder: Subscription | undefined;
+  let stopped = false;
+  let opening: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
 
   const serve = async (req: LeaseRequest): Promise<LeaseReply> => {
     try {
@@ -107,15 +120,71 @@ export function createTrafficManager(config: GatehouseConfig, deps: TrafficManag
     }
   };
 
+  const serveLeases = async () => {
+    responder = await deps.hub.respond<LeaseRequest, LeaseReply>(LeaseSubject, serve);
+    deps.logger.info({ store: deps.store ? 'given' : tm.store }, 'traffic manager serving leases');
+  };
+
+  // Started while NATS was unreachable: the KV store opens once it answers, and only then does this
+  // replica join the lease queue group (until then gateways get no answer from it and fall back to
+  // local limits, or are served by a replica that has its store). Retried forever, with backoff.
+  const openInBackground = async (options: KvWindowStoreOptions) => {
+    let said = '';
+    for (let waitMs = 250; !stopped; waitMs = Math.min(waitMs * 2, 5_000)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs / 2 + Math.random() * waitMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (stopped) return;
+      try {
+        const opened = await openKvWindowStore(options);
+        if (stopped) {
+          await opened.close();
+          return;
+        }
+        store = opened;
+        deps.logger.info({ bucket: tm.kv_bucket }, 'NATS answers: JetStream KV store open');
+        await serveLeases();
+        return;
+      } catch (err) {
+        storeProblem = `JetStream KV bucket ${tm.kv_bucket} not open: ${(err as Error).message}`;
+        if (err instanceof StoreUnreachableError) deps.logger.debug({ bucket: tm.kv_bucket, err: (err as Error).message }, 'NATS still unreachable: JetStream KV store not open');
+        else if (storeProblem !== said) deps.logger.error({ bucket: tm.kv_bucket, err: (err as Error).message }, 'JetStream KV store could not be opened; retrying');
+        said = storeProblem;
+      }
+    }
+  };
+
   return {
     name: 'traffic-manager',
     leases,
     async start() {
+      let waitForNats: KvWindowStoreOptions | undefined;
       if (store === undefined) {
         if (tm.store === 'nats-kv') {
           const hub = config.event_hub;
           if (hub.type !== 'nats') throw new Error('traffic_manager.store = "nats-kv" needs event_hub.type = "nats"');
-          store = await openKvWindowStore({ servers: hub.servers, bucket: tm.kv_bucket, replicas: tm.kv_replicas || hub.replicas, user: hub.user || undefined, pass: hub.password || undefined, token: hub.token || undefined });
+          const options: KvWindowStoreOptions = {
+            servers: hub.servers,
+            bucket: tm.kv_bucket,
+            replicas: tm.kv_replicas || hub.replicas,
+            user: hub.user || undefined,
+            pass: hub.password || undefined,
+            token: hub.token || undefined,
+            credsFile: hub.creds_file || undefined,
+          };
+          try {
+            store = await openKvWindowStore(options);
+          } catch (err) {
+            // As the event hub: no server answering is waited for; a refusal is a config problem.
+            if (!(err instanceof StoreUnreachableError)) throw err;
+            storeProblem = `JetStream KV bucket ${tm.kv_bucket} not open: ${err.message}`;
+            deps.logger.warn({ bucket: tm.kv_bucket, err: err.message }, 'NATS is unreachable: not ready and serving no lease until the JetStream KV store opens (retrying in the background)');
+            waitForNats = options;
+          }
         } else {
           store = new MemoryWindowStore({ now });
         }
@@ -126,10 +195,13 @@ export function createTrafficManager(config: GatehouseConfig, deps: TrafficManag
         }),
         spec,
       );
-      responder = await deps.hub.respond<LeaseRequest, LeaseReply>(LeaseSubject, serve);
-      deps.logger.info({ store: deps.store ? 'given' : tm.store }, 'traffic manager serving leases');
+      if (store !== undefined) await serveLeases();
+      else if (waitForNats) opening = openInBackground(waitForNats);
     },
     async stop() {
+      stopped = true;
+      wake?.();
+      await opening;
       health.startDraining();
       await responder?.unsubscribe();
       responder = undefined;

@@ -83,4 +83,25 @@ describe('Traffic Manager replicas on NATS JetStream KV', { skip }, () => {
       await store.destroy().finally(() => store.close());
     }
   });
+
+  it('creates its buckets again when NATS lost them (a server without its JetStream store), instead of failing every call', async () => {
+    const name = uniqueName('ghtm_lost');
+    const store = await openKvWindowStore({ servers: [natsUrl()], bucket: name, tiers: [{ maxWindowMs: Number.POSITIVE_INFINITY, ttlMs: 0 }] });
+    const nc = await connect({ servers: [natsUrl()] });
+    try {
+      const state = { limit: 5, windowStart: 0, windowMs: 1_000, granted: 1, gateways: {} };
+      assert.ok((await store.put('k@0', state, 0, 2_000)) > 0);
+      await (await jetstreamManager(nc)).streams.delete(`KV_${name}`);
+      await assert.rejects(store.get('k@0', 1_000), 'the bucket is gone');
+      await sleep(200);
+      const t0 = Date.now();
+      let after: unknown = 'failing';
+      while (after === 'failing' && Date.now() - t0 < 15_000) after = await store.get('k@0', 1_000).catch(() => 'failing');
+      assert.equal(after, undefined, 'an empty bucket again');
+      assert.ok((await store.put('k@0', state, 0, 2_000)) > 0);
+    } finally {
+      await nc.close();
+      await store.destroy().finally(() => store.close());
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { controlPlaneRouting, groups, ident, POLICY } from './routes.ts';
+import { controlPlaneRouting, groups, ident, LB_FAULT_STATUSES, lbFaultBody, POLICY, type ListenerKind } from './routes.ts';
 import type { Topology, UpstreamProfile } from './topology.ts';
 
 /** Idempotent methods (RFC 9110, 9.2.2): the only ones HAProxy may replay after the request was sent. */
@@ -11,6 +11,10 @@ const IDEMPOTENT = 'GET HEAD OPTIONS PUT DELETE TRACE';
  * buffer, whatever its method (configuration.txt, "retry-on"), so every backend disables layer-7
  * retries for non-idempotent methods; those are still retried on `conn-failure`, when nothing was
  * sent.
+ *
+ * HAProxy's own error answers (no server available, none in time, a broken answer) are JSON in the
+ * shape of the replicas behind the listener (`http-error`, in frontends and backends: a backend's
+ * takes precedence once it is chosen), not HAProxy's HTML pages; a server's own answer passes through.
  *
  * HAProxy reads the private key from the `crt` file or from `<crt>.key` (ssl-load-extra-files).
  */
@@ -48,6 +52,9 @@ export function renderHaproxy(topology: Topology): string {
     line(1, 'http-request set-header X-Forwarded-Host %[req.hdr(host)]');
     line(1, 'http-request set-header X-Forwarded-Port %[dst_port]');
   };
+  const ownErrors = (kind: ListenerKind) => {
+    for (const status of LB_FAULT_STATUSES) line(1, `http-error status ${status} content-type application/json string '${lbFaultBody(kind, status)}'`);
+  };
   const bind = (port: number, scheme: 'https' | 'http') =>
     `bind ${listeners.bind}:${port}${scheme === 'https' ? ` ssl crt ${tls.cert} alpn http/1.1` : ''}`;
 
@@ -59,6 +66,7 @@ export function renderHaproxy(topology: Topology): string {
     line(0, `frontend fe_control_plane_${scheme}`);
     line(1, bind(port, scheme));
     frontendHeaders(scheme);
+    ownErrors('control-plane');
     for (const route of routing.routes) {
       const acl = `to_${ident(route.profile)}`;
       line(1, `acl ${acl} path ${route.prefixes.join(' ')}`);
@@ -74,6 +82,7 @@ export function renderHaproxy(topology: Topology): string {
     line(0, `frontend fe_gateway_${scheme}`);
     line(1, bind(port, scheme));
     frontendHeaders(scheme);
+    ownErrors('gateway');
     line(1, `default_backend ${backend('gateway', scheme)}`);
   }
 
@@ -88,6 +97,7 @@ export function renderHaproxy(topology: Topology): string {
       line(1, 'option redispatch');
       line(1, 'retry-on conn-failure empty-response response-timeout');
       line(1, `http-request disable-l7-retry unless { method ${IDEMPOTENT} }`);
+      ownErrors(profile === 'gateway' ? 'gateway' : 'control-plane');
       replicas.forEach((r, i) => {
         const port = scheme === 'https' ? r.httpsPort : r.httpPort;
         // Replicas use their own (often self-signed) certificates: the hop is encrypted, not verified.
@@ -98,7 +108,7 @@ export function renderHaproxy(topology: Topology): string {
   if (!routing.fallback) {
     line(0, '');
     line(0, 'backend be_not_found');
-    line(1, 'http-request return status 404 content-type text/plain string "not found"');
+    line(1, `http-request return status 404 content-type application/json string '${lbFaultBody('control-plane', 404)}'`);
   }
   return `${out.join('\n')}\n`;
 }

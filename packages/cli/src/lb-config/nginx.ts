@@ -1,4 +1,4 @@
-import { controlPlaneRouting, groups, ident, POLICY } from './routes.ts';
+import { controlPlaneRouting, groups, ident, LB_FAULT_STATUSES, lbFaultBody, POLICY, type ListenerKind } from './routes.ts';
 import type { Replica, Topology, UpstreamProfile } from './topology.ts';
 
 /**
@@ -6,7 +6,8 @@ import type { Replica, Topology, UpstreamProfile } from './topology.ts';
  * the replicas' HTTPS ports, plain HTTP to their HTTP ports; round robin, no stickiness; passive
  * health checks (max_fails / fail_timeout); retries on the next replica only for idempotent
  * requests (nginx never retries POST, LOCK or PATCH once sent unless `non_idempotent` is given,
- * and it is not).
+ * and it is not). nginx's own error answers (no replica reached, none in time) are JSON in the
+ * shape of the replicas behind the listener, not nginx's HTML pages.
  */
 export function renderNginx(topology: Topology): string {
   const { listeners, tls } = topology;
@@ -54,6 +55,16 @@ export function renderNginx(topology: Topology): string {
   line(1, `ssl_certificate_key ${tls.key};`);
   line(1, 'ssl_session_cache shared:gatehouse_ssl:10m;');
 
+  // Only nginx's own errors: a replica's 502/503/504 passes through as it is (no proxy_intercept_errors).
+  const ownErrors = (kind: ListenerKind) => {
+    line(2, '# nginx\'s own answers when no replica answers (refused, marked down, timed out): JSON in the');
+    line(2, `# ${kind === 'gateway' ? 'gateways\' WSO2 fault' : 'control plane\'s error'} shape, not nginx's HTML. A replica's own answer passes through.`);
+    for (const status of LB_FAULT_STATUSES) {
+      line(2, `error_page ${status} @lb_${status};`);
+      line(2, `location @lb_${status} { default_type application/json; return ${status} '${lbFaultBody(kind, status)}'; }`);
+    }
+  };
+
   const server = (r: Replica, port: number) => `server ${r.host}:${port} max_fails=${POLICY.maxFails} fail_timeout=${POLICY.failTimeout};`;
   for (const { profile, replicas } of groups(topology)) {
     for (const scheme of ['https', 'http'] as const) {
@@ -73,6 +84,7 @@ export function renderNginx(topology: Topology): string {
     line(1, 'server {');
     line(2, `listen ${listeners.bind}:${port}${scheme === 'https' ? ' ssl' : ''};`);
     line(2, 'server_name _;');
+    ownErrors('control-plane');
     for (const route of routing.routes) {
       for (const prefix of route.prefixes) {
         const pass = `proxy_pass ${scheme}://${upstreamName(route.profile, scheme)};`;
@@ -81,7 +93,7 @@ export function renderNginx(topology: Topology): string {
       }
     }
     if (routing.fallback) line(2, `location / { proxy_pass ${scheme}://${upstreamName(routing.fallback, scheme)}; }`);
-    else line(2, 'location / { return 404; }');
+    else line(2, `location / { default_type application/json; return 404 '${lbFaultBody('control-plane', 404)}'; }`);
     line(1, '}');
   }
 
@@ -94,6 +106,7 @@ export function renderNginx(topology: Topology): string {
     line(1, 'server {');
     line(2, `listen ${listeners.bind}:${port}${scheme === 'https' ? ' ssl' : ''};`);
     line(2, 'server_name _;');
+    ownErrors('gateway');
     line(2, 'location / {');
     line(3, `proxy_pass ${scheme}://${upstreamName('gateway', scheme)};`);
     line(3, 'proxy_next_upstream error timeout;');

@@ -60,3 +60,40 @@ export const POLICY = {
   keepalive: 32,
   clientMaxBodySize: '100m',
 } as const;
+
+/** Which kind of listener an answer is for: API traffic, or the management (control-plane) one. */
+export type ListenerKind = 'gateway' | 'control-plane';
+
+/** The statuses the load balancer answers itself when no replica could (nginx, HAProxy). */
+export const LB_FAULT_STATUSES = [502, 503, 504] as const;
+type Fault = { readonly code: number; readonly message: string; readonly description: string };
+
+const LB_FAULTS: { readonly [K in ListenerKind]: Readonly<Partial<Record<(typeof LB_FAULT_STATUSES)[number] | 404, Fault>>> } = {
+  // WSO2's gateway fault, as the gateways answer an unreachable or slow backend (gateway/src/faults.ts).
+  gateway: {
+    502: { code: 101503, message: 'Bad Gateway', description: 'No gateway replica could be reached by the load balancer' },
+    503: { code: 101503, message: 'Service Unavailable', description: 'No gateway replica is available at the load balancer' },
+    504: { code: 101504, message: 'Gateway Timeout', description: 'No gateway replica answered the load balancer in time' },
+  },
+  // The management APIs' error shape (core's CORE_ERR_UNAVAILABLE / CORE_ERR_NOT_FOUND).
+  'control-plane': {
+    404: { code: 900404, message: 'The requested resource was not found', description: 'No control-plane profile serves this path' },
+    502: { code: 900503, message: 'A dependency of this service is unavailable', description: 'No control-plane replica could be reached by the load balancer' },
+    503: { code: 900503, message: 'A dependency of this service is unavailable', description: 'No control-plane replica is available at the load balancer' },
+    504: { code: 900504, message: 'A dependency of this service did not answer in time', description: 'No control-plane replica answered the load balancer in time' },
+  },
+};
+
+/**
+ * The JSON body of an answer the load balancer gives itself, in the shape the replicas behind that
+ * listener use, so a client parses one shape whoever answered: WSO2's gateway fault
+ * (`{ code, message, description }`) on the gateway listeners, WSO2's REST error
+ * (`{ code, message, description, moreInfo, error[] }`) on the control-plane ones, which also have a
+ * 404 for paths no group serves. Plain ASCII without `'` or `$`, so both renderers can put it in a
+ * single-quoted string as it is.
+ */
+export function lbFaultBody(kind: ListenerKind, status: (typeof LB_FAULT_STATUSES)[number] | 404): string {
+  const f = LB_FAULTS[kind][status];
+  if (!f) throw new RangeError(`no ${status} answer for the ${kind} listeners`);
+  return JSON.stringify(kind === 'gateway' ? f : { ...f, moreInfo: '', error: [] });
+}
