@@ -230,6 +230,7 @@ export const configSchema = {
     max_document_bytes: int(10 * 1024 * 1024, 'Largest document file or inline content accepted by `POST /apis/{apiId}/documents/{documentId}/content`; larger ones answer 413.', { min: 1024, unit: 'bytes' }),
     definition_fetch_timeout_ms: durationMs(10_000, 'How long fetching an OpenAPI definition from a `url` may take in all.'),
     allow_private_definition_urls: bool(false, 'Let `url` definitions be fetched from loopback, private and link-local addresses. Off, such URLs are refused (server-side request forgery).'),
+    usage_retention_days: int(30, 'How long the per-minute usage figures the Publisher shows (`GET /apis/{apiId}/usage`, folded from the gateways\' analytics events) are kept; older minutes are deleted hourly.', { min: 1, max: 3650, unit: 'days' }),
   },
 };
 

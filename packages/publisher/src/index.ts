@@ -11,6 +11,8 @@ import { createDocumentService } from './documents.ts';
 import { PUBLISHER_BASE, publisherRoutes } from './routes/publisher.ts';
 import { INTERNAL_DATA_BASE, internalDataRoutes } from './routes/internal.ts';
 import { createPublisherService } from './service.ts';
+import { createUsageConsumer } from './usage/consumer.ts';
+import { usageStore } from './usage/store.ts';
 
 export { PublisherErrors } from './errors.ts';
 export type { PublisherErrorCode } from './errors.ts';
@@ -24,6 +26,12 @@ export { RUNTIME_ARTIFACT_SCHEMA_VERSION } from './artifact.ts';
 export type { RuntimeArtifact, EndpointGroup } from './artifact.ts';
 export { PUBLISHER_BASE } from './routes/publisher.ts';
 export { INTERNAL_DATA_BASE } from './routes/internal.ts';
+export { createUsageConsumer, foldEvents } from './usage/consumer.ts';
+export type { UsageConsumer, UsageConsumerDeps, UsageConsumerOptions, UsageConsumerStats } from './usage/consumer.ts';
+export { usageStore, UsageIntervals } from './usage/store.ts';
+export type { UsageInterval, UsageReport } from './usage/store.ts';
+
+type Log = (obj: object, msg?: string) => void;
 
 /** What the Publisher needs from its host process: structurally a subset of the CLI's `ComponentDeps`. */
 export interface PublisherDeps {
@@ -32,13 +40,16 @@ export interface PublisherDeps {
   readonly keys: ServerKeys;
   readonly hub: EventHub;
   readonly clock: Clock;
-  readonly logger: { child(bindings: object): unknown };
+  readonly logger: { child(bindings: object): unknown; info: Log; warn: Log; error: Log };
   readonly metrics?: unknown;
 }
 
 export interface PublisherComponent {
   readonly name: 'publisher';
   routes(app: FastifyInstance): Promise<void>;
+  /** Starts folding the gateways' analytics events into the usage figures. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
@@ -55,8 +66,18 @@ export interface PublisherComponent {
 export function createPublisher(config: GatehouseConfig, deps: PublisherDeps): PublisherComponent {
   const service = createPublisherService(deps);
   const documents = createDocumentService(deps);
+  const usage = createUsageConsumer(
+    { databases: deps.databases, hub: deps.hub, clock: deps.clock, logger: deps.logger },
+    { retentionDays: config.publisher.usage_retention_days },
+  );
+  const usageQueries = {
+    report: (tenantId: number, apiId: string, range: Parameters<typeof usageStore.report>[3]) => usageStore.report(deps.databases.apim, tenantId, apiId, range),
+    now: () => deps.clock.now(),
+  };
   return {
     name: 'publisher',
+    start: () => usage.start(),
+    stop: () => usage.stop(),
     async routes(app) {
       // Route schemas use the control plane's strict validator; these compile the JSON parts of
       // multipart bodies, which fastify does not validate.
@@ -76,7 +97,7 @@ export function createPublisher(config: GatehouseConfig, deps: PublisherDeps): P
           },
         },
       });
-      await app.register(async (api) => publisherRoutes(api, { config, service, documents, auth, validators }), { prefix: PUBLISHER_BASE });
+      await app.register(async (api) => publisherRoutes(api, { config, service, documents, auth, validators, usage: usageQueries }), { prefix: PUBLISHER_BASE });
       await app.register(async (internal) => internalDataRoutes(internal, { service, auth }), { prefix: INTERNAL_DATA_BASE });
       app.get(`${PUBLISHER_BASE}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
       app.get(`${PUBLISHER_BASE}/openapi.yaml`, { schema: { hide: true } }, async (_request, reply) => reply.type('application/yaml').send(app.swagger({ yaml: true })));

@@ -204,6 +204,30 @@ describe('Publisher: from an OpenAPI file to a deployed API', { skip }, () => {
     // The others still need a token.
     assert.equal((await fetch(`${gateway.replace(/\/$/, '')}/petstore/1.0.0/pets/1`)).status, 401);
 
+    // 7. Usage: the gateway's analytics events reach the Publisher; the tab charts them.
+    type Usage = { totals: { calls: number; errors: number } };
+    let usage: Usage | undefined;
+    for (let i = 0; i < 100 && (usage?.totals.calls ?? 0) < 2; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      usage = (await ui.call<Usage>('GET', `${PUB}/apis/${apiId}/usage?from=${new Date(Date.now() - 3_600_000).toISOString()}`, token)).body;
+    }
+    assert.ok((usage?.totals.calls ?? 0) >= 2, JSON.stringify(usage));
+    await openTab(page, 'Usage');
+    await page.getByTestId('usage-calls').waitFor();
+    assert.equal(await page.getByTestId('usage-calls').innerText(), String(usage!.totals.calls));
+    assert.equal(await page.getByTestId('usage-errors').innerText(), String(usage!.totals.errors));
+    await page.getByRole('img', { name: /Calls per minute/ }).waitFor();
+    await page.getByRole('table', { name: 'Top operations' }).getByRole('cell', { name: 'GET /pets', exact: true }).waitFor();
+    await checkA11y(page);
+    await screenshot(page, 'publisher-api-usage');
+    await page.getByRole('button', { name: 'Show the figures as a table' }).click();
+    await page.getByRole('region', { name: /figures/ }).waitFor();
+    await checkA11y(page);
+    await page.getByText('Last day', { exact: true }).click();
+    await page.getByRole('img', { name: /Calls per hour, last day/ }).waitFor();
+    assert.equal(await page.getByTestId('usage-calls').innerText(), String(usage!.totals.calls));
+    await openTab(page, 'Deployments');
+
     // Undeploy: the gateway stops serving it.
     await page.getByRole('button', { name: 'Undeploy' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Undeploy' }).click();
@@ -227,6 +251,11 @@ describe('Publisher: from an OpenAPI file to a deployed API', { skip }, () => {
     assert.equal(await page.locator('html').getAttribute('data-mantine-color-scheme'), 'dark');
     await checkA11y(page);
     await screenshot(page, 'publisher-api-lifecycle-dark-phone');
+    // An API no gateway has served: the Usage tab's empty state.
+    await page.goto(`${ui.baseUrl}/publisher/apis/${created.body.id}/usage`);
+    await page.getByText('No calls in the last hour', { exact: true }).waitFor();
+    await checkA11y(page);
+    await screenshot(page, 'publisher-api-usage-empty-dark-phone');
     await page.goto(`${ui.baseUrl}/publisher/apis/create`);
     await page.getByRole('heading', { name: 'Create an API' }).waitFor();
     await checkA11y(page);

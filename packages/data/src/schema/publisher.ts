@@ -1,4 +1,4 @@
-/** Row types of the publisher component's tables (migrations apim/0200-0201, shared/0200). */
+/** Row types of the publisher component's tables (migrations apim/0200-0202, shared/0200). */
 
 export interface ApisTable {
   id: string;
@@ -125,6 +125,39 @@ export interface ApiDocumentsTable {
   updated_at: number;
 }
 
+/** Per API, minute (epoch ms, UTC), operation and application: the calls gateways reported (apim/0202). */
+export interface ApiUsageMinutesTable {
+  tenant_id: number;
+  api_id: string;
+  minute_start: number;
+  /** `GET /pets/{petId}`; '' when unknown. */
+  operation: string;
+  /** '' for calls without an application. */
+  application_id: string;
+  application_name: string | null;
+  calls: number;
+  /** 4xx answers other than 429. */
+  errors_4xx: number;
+  errors_5xx: number;
+  /** 429 answers. */
+  throttled: number;
+  latency_sum_ms: number;
+  latency_max_ms: number;
+  response_bytes: number;
+}
+
+/** The `analytics` hub batches already folded into `api_usage_minutes` (apim/0202). */
+export interface AnalyticsBatchesTable {
+  tenant_id: number;
+  seq: number;
+  /** The event's hub time: with `seq`, unique across hub restarts. */
+  published_at: number;
+  source: string;
+  events: number;
+  skipped: number;
+  recorded_at: number;
+}
+
 /** Tables the publisher component adds to the apim database. */
 export interface PublisherApimTables {
   apis: ApisTable;
@@ -135,6 +168,8 @@ export interface PublisherApimTables {
   api_deployments: ApiDeploymentsTable;
   api_deployment_acks: ApiDeploymentAcksTable;
   runtime_artifacts: RuntimeArtifactsTable;
+  api_usage_minutes: ApiUsageMinutesTable;
+  analytics_batches: AnalyticsBatchesTable;
 }
 
 /** Tables the publisher component adds to the shared database. */

@@ -12,6 +12,9 @@ import { fetchDefinition, parseDefinition } from '../openapi.ts';
 import { COMMON_OPERATION_POLICIES, operationPolicyDataDto } from '../operation-policies.ts';
 import type { ParsedDefinition } from '../openapi.ts';
 import type { Actor, PublisherService } from '../service.ts';
+import { usageRange } from '../usage/query.ts';
+import { usageReport } from '../usage/schema.ts';
+import type { UsageInterval, UsageReport } from '../usage/store.ts';
 import * as S from './schemas.ts';
 
 export const PUBLISHER_BASE = '/api/am/publisher/v4';
@@ -99,11 +102,13 @@ export interface RouteDeps {
   documents: DocumentService;
   auth: Authorizer;
   validators: { body: AjvLike; params: AjvLike };
+  /** An API's usage figures (the API's tenant checked by the caller), and the time now. */
+  usage: { report(tenantId: number, apiId: string, range: { from: number; to: number; interval: UsageInterval }): Promise<UsageReport>; now(): number };
 }
 
 /** The Publisher REST API (WSO2 publisher v4), mounted under {@link PUBLISHER_BASE}. */
 export async function publisherRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const { service: svc, documents: docs, auth, validators, config } = deps;
+  const { service: svc, documents: docs, auth, validators, config, usage } = deps;
   const maxDefinition = config.publisher.max_definition_bytes;
   const maxDocument = config.publisher.max_document_bytes;
   const actor = (request: FastifyRequest): Actor => {
@@ -419,6 +424,40 @@ export async function publisherRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     '/apis/:apiId/deployments',
     op('getAPIRevisionDeployments', 'API Revisions', [Scopes.view, Scopes.create, Scopes.manage, Scopes.publish], { params: apiParams, response: { 200: S.deploymentList, 404: S.errorBody } }),
     async (request) => ({ list: await svc.deployments(tenant(request), request.params.apiId) }),
+  );
+
+  // --- usage (a Gatehouse extension: WSO2 4.2's Publisher leaves analytics to Choreo) ------------
+
+  app.get<{ Params: { apiId: string }; Querystring: { from?: string; to?: string; interval?: string } }>(
+    '/apis/:apiId/usage',
+    op('getAPIUsage', 'API Usage', [Scopes.view, Scopes.manage], {
+      'x-gatehouse-extension': true,
+      summary: 'Calls, errors, throttling and latency of an API over time (Gatehouse extension)',
+      description:
+        'Not part of WSO2 API Manager 4.2, whose Publisher delegates analytics to Choreo. Figures come from the gateways\' analytics events, folded per minute; ' +
+        '`from` (default: 24 hours before `to`) and `to` (default: now) are ISO 8601 date-times or epoch milliseconds, `to` exclusive; `interval` defaults by the range ' +
+        '(minute up to 6 hours, hour up to 14 days, day beyond); buckets are UTC and at most 1440. Minutes older than `publisher.usage_retention_days` are gone.',
+      params: apiParams,
+      querystring: { type: 'object', properties: { from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 }, interval: { type: 'string', maxLength: 10 } } },
+      response: { 200: usageReport, ...errors },
+    }),
+    async (request) => {
+      const tenantId = tenant(request);
+      const api = await svc.get(tenantId, request.params.apiId);
+      const range = usageRange(request.query, usage.now());
+      const report = await usage.report(tenantId, api.id, range);
+      const iso = (t: number) => new Date(t).toISOString();
+      return {
+        apiId: api.id,
+        from: iso(report.buckets[0]?.start ?? range.from),
+        to: iso(range.to),
+        interval: range.interval,
+        totals: report.totals,
+        buckets: report.buckets.map((b) => ({ ...b, start: iso(b.start) })),
+        topApplications: report.topApplications,
+        topOperations: report.topOperations,
+      };
+    },
   );
 
   // --- documents ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ export { SecretDisplay } from './SecretDisplay.tsx';
 export { startConsoleApp, type ConsoleAppOptions } from './start.tsx';
 export { EmptyState, ErrorState, FormActions, FormError, LoadingState } from './states.tsx';
 export { ThemeToggle } from './theme.tsx';
+export { TimeChart, type ChartSeries, type TimeChartProps } from './TimeChart.tsx';
 export { useDebouncedValue, usePagedSearch, useSearchParam, useSearchQuery } from './url-state.ts';
 export { Pager, type Paginated } from './Pager.tsx';
 export { parseProblem, type ProblemDetails } from './wso2-error.ts';

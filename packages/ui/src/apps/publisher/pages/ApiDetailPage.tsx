@@ -12,6 +12,7 @@ import { ResourcesTab } from './api/ResourcesTab.tsx';
 import { RevisionsTab } from './api/RevisionsTab.tsx';
 import { SecurityTab } from './api/SecurityTab.tsx';
 import { SubscriptionsTab } from './api/SubscriptionsTab.tsx';
+import { UsageTab } from './api/UsageTab.tsx';
 
 /** What every tab gets: the API as last read or saved, a PUT of a change, and a re-read. */
 export interface ApiTabProps {
@@ -31,6 +32,7 @@ const TABS = [
   { value: 'revisions', label: 'Deployments' },
   { value: 'documents', label: 'Documents' },
   { value: 'subscriptions', label: 'Subscriptions' },
+  { value: 'usage', label: 'Usage' },
 ] as const;
 
 /** `/apis/:apiId/:tab?`: one API, a tab per concern, each tab its own URL. */
@@ -120,6 +122,9 @@ export function ApiDetailPage() {
         </Tabs.Panel>
         <Tabs.Panel value="subscriptions">
           <SubscriptionsTab {...props} />
+        </Tabs.Panel>
+        <Tabs.Panel value="usage">
+          <UsageTab {...props} />
         </Tabs.Panel>
       </Tabs>
     </>
