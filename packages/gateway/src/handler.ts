@@ -37,14 +37,17 @@ const tooLarge = (max: number): LocalReply => fault(413, FaultCodes.PayloadTooLa
 /** What goes to the backend: nothing, the whole body read (replayable), or a stream. */
 type UpstreamBody = Buffer | Readable | null;
 
-export function sendReply(res: ServerResponse, reply: LocalReply): void {
+/** Sends a fault; returns its body's length in bytes (null when the response was already under way and is cut instead). */
+export function sendReply(res: ServerResponse, reply: LocalReply): number | null {
   if (res.headersSent) {
     res.destroy();
-    return;
+    return null;
   }
   const body = serializeFault(reply);
-  res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
+  const length = Buffer.byteLength(body);
+  res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': length });
   res.end(body);
+  return length;
 }
 
 function hostOf(req: IncomingMessage): string | undefined {
@@ -192,6 +195,7 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
       token: undefined,
       rateLimit: undefined,
       status: 0,
+      responseBytes: null,
       reply: undefined,
       overQuota: false,
     };
@@ -263,9 +267,9 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
     if (route.chain.responseHeaders.length > 0) {
       const headers: OutgoingHttpHeaders = { ...reply.headers };
       for (const hook of route.chain.responseHeaders) hook(ctx, headers);
-      sendReply(ctx.res, { ...reply, headers });
+      ctx.responseBytes = sendReply(ctx.res, { ...reply, headers });
     } else {
-      sendReply(ctx.res, reply);
+      ctx.responseBytes = sendReply(ctx.res, reply);
     }
     for (const hook of route.chain.log) hook(ctx);
   }
@@ -300,6 +304,8 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
           endpoint.succeeded();
           ctx.status = statusCode;
           const out = responseHeaders(headers);
+          const length = out['content-length'];
+          ctx.responseBytes = typeof length === 'string' ? Number(length) : null;
           for (const hook of route.chain.responseHeaders) hook(ctx, out);
           ctx.res.writeHead(statusCode, out);
           return ctx.res;

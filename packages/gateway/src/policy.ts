@@ -28,6 +28,8 @@ export interface RequestContext {
   token: VerifiedToken | undefined;
   /** Status sent to the client, once known (for the log phase). */
   status: number;
+  /** Body bytes of the response, as its `Content-Length` says (null when streamed without one), once sent. */
+  responseBytes: number | null;
   /** The reply the gateway sent itself (a denial or an upstream fault); undefined for a backend's answer. */
   reply: LocalReply | undefined;
   /**

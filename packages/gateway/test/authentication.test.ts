@@ -172,13 +172,14 @@ it('needs no token on an operation without security', async () => {
 });
 
 it('publishes one analytics event per call on the analytics topic, off the request path', async () => {
-  const seen: { status: number; applicationId: string | null; user: string | null; apiName: string; keyType: string }[] = [];
+  const seen: { status: number; applicationId: string | null; user: string | null; apiName: string; keyType: string; responseBytes: number | null }[] = [];
   const sub = await hub.subscribe<{ events: typeof seen }>('analytics', (e) => {
     seen.push(...e.payload.events);
   });
   try {
-    assert.equal((await call('/orders/v1/orders', `Bearer ${await token()}`)).status, 200);
-    assert.equal((await call('/orders/v1/orders')).status, 401);
+    const answered = await call('/orders/v1/orders', `Bearer ${await token()}`);
+    const refused = await call('/orders/v1/orders');
+    assert.deepEqual([answered.status, refused.status], [200, 401]);
     const deadline = Date.now() + 3_000;
     while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const ok = seen.find((e) => e.status === 200);
@@ -186,6 +187,9 @@ it('publishes one analytics event per call on the analytics topic, off the reque
     assert.deepEqual(ok && { app: ok.applicationId, user: ok.user, api: ok.apiName, keyType: ok.keyType }, { app: 'app-1', user: 'alice', api: 'Orders', keyType: 'PRODUCTION' });
     assert.ok(denied, 'denied calls are counted too');
     assert.equal(denied.applicationId, null);
+    // The bytes of each body sent: the backend's answer and the gateway's own fault.
+    assert.deepEqual([ok?.responseBytes, denied.responseBytes], [Buffer.byteLength(answered.text), Buffer.byteLength(refused.text)]);
+    assert.ok(denied.responseBytes! > 0);
     assert.equal(gw.analytics().dropped, 0);
   } finally {
     await sub.unsubscribe();

@@ -45,7 +45,6 @@ export function createAnalyticsPolicy(deps: { collector: AnalyticsCollector; met
       route.metrics.byClass?.[Math.min(4, Math.max(0, Math.floor(ctx.status / 100) - 1))].inc();
       route.metrics.timer?.observe(ms / 1000);
       const app = ctx.token?.application;
-      const length = ctx.res.getHeader('content-length');
       deps.collector.record({
         time: t,
         gatewayId: deps.gatewayId,
@@ -61,7 +60,7 @@ export function createAnalyticsPolicy(deps: { collector: AnalyticsCollector; met
         keyType: ctx.keyType,
         status: ctx.status,
         latencyMs: ms,
-        responseBytes: length === undefined ? null : Number(length),
+        responseBytes: ctx.responseBytes,
         overQuota: ctx.overQuota === true,
       });
     },
