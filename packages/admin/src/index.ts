@@ -14,7 +14,9 @@ import { seedAdminDefaults } from './seed.ts';
 export { AdminErrors } from './errors.ts';
 export type { AdminErrorCode, AdminError } from './errors.ts';
 export { createAdminService, normalizeBlockingValue, policyFromInput, PROTECTED_POLICY, RESIDENT_KEY_MANAGER, DEFAULT_ENVIRONMENT } from './service.ts';
-export type { AdminService, AdminServiceDeps, PolicyInput, KeyManagerInput, PolicyUsageCheck, RoleAlias, WorkflowCompletedHandler } from './service.ts';
+export type { AdminService, AdminServiceDeps, PolicyInput, KeyManagerInput, PolicyUsageCheck, WorkflowCompletedHandler } from './service.ts';
+export { TenantConfigSchema, WorkflowSwitches } from './tenant-config.ts';
+export type { RoleAlias, SwitchableWorkflowType, TenantConfig, WorkflowSwitch } from './tenant-config.ts';
 export { PolicyKinds, allPolicyKinds, TimeUnits } from './store/policies.ts';
 export type { PolicyKind, ThrottlePolicy, ThrottleLimit } from './store/policies.ts';
 export { BlockingTypes } from './store/blocking.ts';
@@ -51,7 +53,7 @@ function publicBaseUrl(config: GatehouseConfig): string {
 
 /**
  * The Admin REST API (`/api/am/admin/v4`): throttling and deny policies, gateway environments
- * and their gateways, key managers, workflows and system scopes. Seeds WSO2's default tiers and
+ * and their gateways, key managers, workflows, system scopes and the tenant configuration. Seeds WSO2's default tiers and
  * the Resident Key Manager at start.
  *
  * @example

@@ -14,7 +14,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Gatehouse Admin API',
         version: 'v4',
-        description: "The Admin REST API of Gatehouse, compatible with WSO2 API Manager 4.2's admin-v4: throttling policies, deny policies, gateway environments, key managers, workflows and system scopes.",
+        description: "The Admin REST API of Gatehouse, compatible with WSO2 API Manager 4.2's admin-v4: throttling policies, deny policies, gateway environments, key managers, workflows, system scopes and the tenant configuration.",
       },
       servers: [{ url: ADMIN_PREFIX }],
       components: {

@@ -9,6 +9,8 @@ import type { AdminService, KeyManagerInput, PolicyInput } from './service.ts';
 import type { BlockingType } from './store/blocking.ts';
 import type { PolicyKind } from './store/policies.ts';
 import type { WorkflowType } from './store/workflows.ts';
+import { TENANT_CONFIG_MAX_BYTES, TenantConfigSchema, TenantConfigSchemaDocument } from './tenant-config.ts';
+import type { TenantConfig } from './tenant-config.ts';
 import type { VirtualHost } from '@gatehouse/data';
 import type { Clock } from '@gatehouse/core';
 
@@ -333,6 +335,35 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
       const wf = await service.completeWorkflow(tenant(req), workflowReferenceId, body);
       return { status: wf.status, attributes: wf.attributes, description: wf.decisionNote ?? undefined };
     },
+  );
+
+  // ---- tenant configuration ----
+  const adminOnly = scopes('apim:admin');
+  const configTags = ['Tenant Config'];
+  app.get(
+    '/tenant-config',
+    { onRequest: adminOnly.hook, schema: { security: adminOnly.security, tags: configTags, summary: "The tenant's configuration: workflow switches and role aliases", response: { 200: TenantConfigSchema, ...AUTH_ERRORS } } },
+    async (req) => service.getTenantConfig(tenant(req)),
+  );
+  app.put(
+    '/tenant-config',
+    {
+      onRequest: adminOnly.hook,
+      bodyLimit: TENANT_CONFIG_MAX_BYTES,
+      schema: {
+        security: adminOnly.security,
+        tags: configTags,
+        summary: "Replace the tenant's configuration (checked against /tenant-config-schema; nothing is stored when it does not match)",
+        body: TenantConfigSchema,
+        response: { 200: TenantConfigSchema, ...errors(400, 413), ...AUTH_ERRORS },
+      },
+    },
+    async (req) => service.setTenantConfig(tenant(req), req.body as TenantConfig),
+  );
+  app.get(
+    '/tenant-config-schema',
+    { onRequest: adminOnly.hook, schema: { security: adminOnly.security, tags: ['Tenant Config Schema'], summary: "The tenant configuration's JSON Schema", response: { 200: { type: 'object', additionalProperties: true }, ...AUTH_ERRORS } } },
+    async () => TenantConfigSchemaDocument,
   );
 
   // ---- system scopes ----

@@ -17,6 +17,8 @@ import type { NewThrottlePolicy, PolicyKind, ThrottleLimit, ThrottlePolicy } fro
 import { createWorkflowStore, WorkflowStatuses } from './store/workflows.ts';
 import type { Workflow, WorkflowType } from './store/workflows.ts';
 import { checkCondition, checkKeyTemplate, checkLimit, checkRange } from './validate.ts';
+import { enabledWorkflowTypes, tenantConfigOf, workflowSwitchOf } from './tenant-config.ts';
+import type { RoleAlias, SwitchableWorkflowType, TenantConfig } from './tenant-config.ts';
 import type { ThrottleConditionInput } from './validate.ts';
 
 export interface AdminServiceDeps {
@@ -308,15 +310,36 @@ export function createAdminService(deps: AdminServiceDeps) {
       await publish(Topics.KeyManager, 'KEY_MANAGER_CONFIGURATION_DELETE', tenantId, keyManagerEvent(existing));
     },
 
+    // ---- tenant configuration ----
+    /** The tenant's configuration document (`GET /tenant-config`), from its stored settings. */
+    async getTenantConfig(tenantId: number): Promise<TenantConfig> {
+      return tenantConfigOf(await enabledWorkflows(tenantId), await service.getRoleAliases(tenantId));
+    },
+    /**
+     * Replaces the tenant's configuration (`PUT /tenant-config`; the body already passed
+     * TenantConfigSchema). Everything is checked before anything is written; only the settings
+     * that changed are written. The Developer Portal reads the workflow switches at each request,
+     * so nothing is published for them; changed role aliases publish `ROLE_ALIAS_UPDATE` as
+     * `setRoleAliases` does. The two settings are written one after the other: a PUT the database
+     * fails half-way is answered 500 and is safe to repeat.
+     */
+    async setTenantConfig(tenantId: number, config: TenantConfig): Promise<TenantConfig> {
+      const aliases = checkRoleAliases('body.RoleAliases', config.RoleAliases);
+      await writeWorkflows(tenantId, enabledWorkflowTypes(config));
+      await writeRoleAliases(tenantId, aliases);
+      return service.getTenantConfig(tenantId);
+    },
+
     // ---- workflows ----
     async isWorkflowEnabled(tenantId: number, type: WorkflowType): Promise<boolean> {
       return (await enabledWorkflows(tenantId)).includes(type);
     },
-    async setWorkflowEnabled(tenantId: number, type: WorkflowType, enabled: boolean): Promise<void> {
-      const current = new Set(await enabledWorkflows(tenantId));
-      if (enabled) current.add(type);
-      else current.delete(type);
-      await deps.repositories.settings.set(tenantId, WORKFLOW_SETTING, JSON.stringify([...current].sort()));
+    /** Turns one switch of the tenant configuration on or off. */
+    async setWorkflowEnabled(tenantId: number, type: SwitchableWorkflowType, enabled: boolean): Promise<void> {
+      const name = workflowSwitchOf(type);
+      if (!name) throw invalid('workflowType', `${String(type)} cannot be switched on: nothing holds it for approval`);
+      const config = await service.getTenantConfig(tenantId);
+      await service.setTenantConfig(tenantId, { ...config, Workflows: { ...config.Workflows, [name]: enabled } });
     },
     /** Opens an approval task (the Developer Portal calls it when the type is enabled). */
     async createWorkflow(
@@ -373,16 +396,10 @@ export function createAdminService(deps: AdminServiceDeps) {
       const raw = await deps.repositories.settings.get(tenantId, ROLE_ALIAS_SETTING);
       return raw ? (JSON.parse(raw) as RoleAlias[]) : [];
     },
-    /** Replaces every alias mapping of the tenant at once. */
+    /** Replaces every alias mapping of the tenant at once (the tenant configuration's `RoleAliases`). */
     async setRoleAliases(tenantId: number, list: readonly RoleAlias[]): Promise<RoleAlias[]> {
-      const seen = new Set<string>();
-      const clean = list.map((a, i) => {
-        if (seen.has(a.role)) throw invalid(`body.list.${i}.role`, `${a.role} is listed twice`);
-        seen.add(a.role);
-        return { role: a.role, aliases: [...new Set(a.aliases)] };
-      });
-      await deps.repositories.settings.set(tenantId, ROLE_ALIAS_SETTING, JSON.stringify(clean));
-      await publish(Topics.Notification, 'ROLE_ALIAS_UPDATE', tenantId, { tenantId, list: clean });
+      const clean = checkRoleAliases('body.list', list);
+      await writeRoleAliases(tenantId, clean);
       return clean;
     },
 
@@ -398,6 +415,18 @@ export function createAdminService(deps: AdminServiceDeps) {
     return raw ? (JSON.parse(raw) as string[]) : [];
   }
 
+  async function writeWorkflows(tenantId: number, enabled: readonly string[]): Promise<void> {
+    const value = JSON.stringify(enabled);
+    if ((await deps.repositories.settings.get(tenantId, WORKFLOW_SETTING)) !== value) await deps.repositories.settings.set(tenantId, WORKFLOW_SETTING, value);
+  }
+
+  async function writeRoleAliases(tenantId: number, list: RoleAlias[]): Promise<void> {
+    const value = JSON.stringify(list);
+    if ((await deps.repositories.settings.get(tenantId, ROLE_ALIAS_SETTING)) === value) return;
+    await deps.repositories.settings.set(tenantId, ROLE_ALIAS_SETTING, value);
+    await publish(Topics.Notification, 'ROLE_ALIAS_UPDATE', tenantId, { tenantId, list });
+  }
+
   return service;
 }
 
@@ -406,10 +435,14 @@ export type AdminService = ReturnType<typeof createAdminService>;
 const WORKFLOW_SETTING = 'admin.workflows.enabled';
 const ROLE_ALIAS_SETTING = 'admin.role-aliases';
 
-/** A role and the other names it answers to (WSO2's `RoleAlias`). */
-export interface RoleAlias {
-  role: string;
-  aliases: string[];
+/** Each role once, each alias list without repeats; `field` names the list in the 400. */
+function checkRoleAliases(field: string, list: readonly RoleAlias[]): RoleAlias[] {
+  const seen = new Set<string>();
+  return list.map((a, i) => {
+    if (seen.has(a.role)) throw invalid(`${field}.${i}.role`, `${a.role} is listed twice`);
+    seen.add(a.role);
+    return { role: a.role, aliases: [...new Set(a.aliases)] };
+  });
 }
 
 function blockingEvent(c: BlockingCondition) {

@@ -39,7 +39,7 @@ async function choose(page: Page, scope: Locator, label: string, option: string)
   await page.getByRole('option', { name: option, exact: true }).click();
 }
 
-describe('Admin portal: policies, blocking conditions, environments, key managers, approvals', { skip }, () => {
+describe('Admin portal: policies, blocking conditions, environments, key managers, settings, approvals', { skip }, () => {
   let ui: UiHarness;
   let page: Page;
   let token: string;
@@ -299,12 +299,55 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     assertClean(ui, page);
   });
 
+  it('settings: approval workflows are switched on; a refused save keeps the switches and shows the message next to the switch', async () => {
+    await page.goto(`${ui.baseUrl}/admin/`);
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.waitForURL(/\/admin\/settings$/);
+    const sw = (name: string) => page.getByRole('switch', { name, exact: true });
+    await sw('Subscription creation').waitFor({ state: 'attached' });
+    for (const name of ['Application creation', 'Subscription creation', 'User sign-up']) assert.equal(await sw(name).isChecked(), false, `${name} is off by default`);
+    await a11y(page);
+    await screenshot(page, 'admin-settings');
+
+    // The server refuses the document once (answered here, as no switch can send a bad value): the switch stays on, the message sits under it.
+    let refused = 0;
+    await page.route('**/api/am/admin/v4/tenant-config', async (route) => {
+      if (route.request().method() !== 'PUT' || refused++ > 0) return route.fallback();
+      const message = 'body.Workflows.SubscriptionCreation: cannot be switched on while maintenance is running';
+      await route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ code: 901300, message: 'Bad Request', description: message, moreInfo: '', error: [{ code: 901300, message }] }) });
+    });
+    await sw('Subscription creation').click({ force: true });
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('form-error').getByText('Check the highlighted fields.').waitFor();
+    const describedBy = (await sw('Subscription creation').getAttribute('aria-describedby')) ?? '';
+    const errorId = describedBy.split(' ').find((i) => i.endsWith('-error'));
+    assert.ok(errorId, `no error under the switch (aria-describedby="${describedBy}")`);
+    assert.match(await page.locator(`[id="${errorId}"]`).innerText(), /maintenance is running/);
+    assert.equal(await sw('Subscription creation').isChecked(), true, 'what the user changed is kept');
+    const unchanged = await ui.call<{ Workflows: Record<string, boolean> }>('GET', `${ADMIN}/tenant-config`, token);
+    assert.equal(unchanged.body.Workflows.SubscriptionCreation, false);
+    await a11y(page);
+    await screenshot(page, 'admin-settings-error');
+    await page.unroute('**/api/am/admin/v4/tenant-config');
+
+    // Saved for real, with the other two switches: the approvals test below relies on all three.
+    await sw('Application creation').click({ force: true });
+    await sw('User sign-up').click({ force: true });
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('saved-note').getByText('Settings saved').waitFor();
+    assert.equal(await page.getByTestId('form-error').count(), 0);
+    const stored = await ui.call<{ Workflows: Record<string, boolean> }>('GET', `${ADMIN}/tenant-config`, token);
+    assert.deepEqual(stored.body.Workflows, { ApplicationCreation: true, SubscriptionCreation: true, UserSignup: true });
+    await page.reload();
+    await sw('Subscription creation').waitFor({ state: 'attached' });
+    for (const name of ['Application creation', 'Subscription creation', 'User sign-up']) assert.equal(await sw(name).isChecked(), true, `${name} is on after a reload`);
+    assertClean(ui, page);
+  });
+
   it('approvals: a pending sign-up and subscription are approved, a pending application is rejected', async () => {
-    // No Admin REST operation turns workflows on (WSO2 keeps them in the tenant config): set the setting directly.
-    await ui.node.databases!.apim
-      .insertInto('system_settings')
-      .values({ tenant_id: -1234, key: 'admin.workflows.enabled', value: JSON.stringify(['APPLICATION_CREATION', 'SUBSCRIPTION_CREATION', 'USER_SIGNUP']), updated_at: Date.now() })
-      .execute();
+    // The workflows were switched on on the Settings page, in the test above.
+    const config = await ui.call<{ Workflows: Record<string, boolean> }>('GET', `${ADMIN}/tenant-config`, token);
+    assert.deepEqual(config.body.Workflows, { ApplicationCreation: true, SubscriptionCreation: true, UserSignup: true });
     const signup = await ui.call('POST', '/api/identity/user/v1.0/me', '', { user: { username: 'dave', realm: 'PRIMARY', password: 'dave-password-1', claims: [] }, properties: [] });
     assert.equal(signup.status, 201, JSON.stringify(signup.body));
     const devportal = await ui.token('apim:subscribe apim:app_manage');
@@ -379,6 +422,10 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     await phone.goto(`${ui.baseUrl}/admin/workflows`);
     await phone.getByTestId('empty-state').waitFor();
     await a11y(phone);
+    await phone.goto(`${ui.baseUrl}/admin/settings`);
+    await phone.getByRole('switch', { name: 'Subscription creation', exact: true }).waitFor({ state: 'attached' });
+    await a11y(phone);
+    await screenshot(phone, 'admin-settings-phone-dark');
     assertClean(ui, phone);
   });
 });

@@ -2,6 +2,7 @@ import { startConsoleApp } from '../../kit/index.ts';
 import { BlockingConditionsPage } from './pages/BlockingConditionsPage.tsx';
 import { EnvironmentsPage } from './pages/EnvironmentsPage.tsx';
 import { KeyManagersPage } from './pages/KeyManagersPage.tsx';
+import { SettingsPage } from './pages/SettingsPage.tsx';
 import { ThrottlingPoliciesPage } from './pages/ThrottlingPoliciesPage.tsx';
 import { WorkflowsPage } from './pages/WorkflowsPage.tsx';
 
@@ -36,6 +37,7 @@ void startConsoleApp({
     { label: 'Gateway environments', to: '/environments', scopes: ['apim:admin', 'apim:environment_read'] },
     { label: 'Key managers', to: '/key-managers', scopes: ['apim:admin', 'apim:admin_operations'] },
     { label: 'Approvals', to: '/workflows', scopes: ['apim:admin', 'apim:api_workflow_view'] },
+    { label: 'Settings', to: '/settings', scopes: ['apim:admin'] },
   ],
   routes: [
     { path: 'throttling-policies', element: <ThrottlingPoliciesPage /> },
@@ -43,5 +45,6 @@ void startConsoleApp({
     { path: 'environments', element: <EnvironmentsPage /> },
     { path: 'key-managers', element: <KeyManagersPage /> },
     { path: 'workflows', element: <WorkflowsPage /> },
+    { path: 'settings', element: <SettingsPage /> },
   ],
 });

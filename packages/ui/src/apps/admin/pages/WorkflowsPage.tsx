@@ -1,5 +1,6 @@
-import { Badge, Button, Group, Select, Stack, Text, Textarea } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Select, Stack, Text, Textarea } from '@mantine/core';
 import { useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { DataTable, ErrorState, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchParam } from '../../../kit/index.ts';
 
 interface WorkflowInfo {
@@ -91,7 +92,18 @@ export function WorkflowsPage() {
         label="Pending requests"
         {...tableState(workflows)}
         rowKey={(w) => w.referenceId}
-        empty={{ title: 'Nothing to approve', description: 'Requests appear here when an approval workflow is enabled for them.' }}
+        empty={{
+          title: 'Nothing to approve',
+          description: (
+            <>
+              Requests appear here when their approval workflow is switched on in{' '}
+              <Anchor component={Link} to="/settings" underline="always">
+                Settings
+              </Anchor>
+              .
+            </>
+          ),
+        }}
         columns={[
           { key: 'workflowType', header: 'Request', render: (w) => <Badge variant="light">{TYPE_LABEL[w.workflowType] ?? w.workflowType}</Badge> },
           {
