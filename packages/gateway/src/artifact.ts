@@ -26,6 +26,8 @@ export interface DeployedArtifact {
   /** WSO2's `securityScheme`: `oauth2`, `api_key`, `oauth_basic_auth_api_key_mandatory`, ... */
   readonly securitySchemes?: string[];
   readonly apiKeyHeader?: string;
+  /** WSO2's `keyManagers`: the key managers whose tokens the API takes (absent: all). */
+  readonly keyManagers?: string[];
   /** Publisher's maximum backend throughput (calls per second), per endpoint type. */
   readonly maxTps?: { production?: number; sandbox?: number } | null;
   /** The API's scopes with the roles bound to them. */
@@ -93,6 +95,7 @@ export function toRuntimeApis(artifacts: readonly DeployedArtifact[]): RuntimeAp
     apiThrottlingPolicy: a.apiThrottlingPolicy ?? undefined,
     securitySchemes: a.securitySchemes,
     apiKeyHeader: a.apiKeyHeader,
+    ...(a.keyManagers ? { keyManagers: a.keyManagers } : {}),
     ...(a.maxTps ? { maxTps: a.maxTps } : {}),
     scopes: a.scopes,
     ...(a.apiPolicies ? { policies: a.apiPolicies } : {}),

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge, type Registry } from 'prom-client';
+import { Agent } from 'undici';
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { EventHub } from '@gatehouse/events';
 import { createListenerServer, drain, Health, listen, serveOps, type Listener, type Logger, type TlsMaterial } from '@gatehouse/runtime';
@@ -13,7 +15,7 @@ import { BackendJwtSigner, checkBackendJwtOptions, type BackendJwtOptions } from
 import { RouteTable } from './router.ts';
 import { GatewayData } from './security/gateway-data.ts';
 import { TokenVerifier, type TrustedIssuer } from './security/token-verifier.ts';
-import type { CredentialAuthority } from './security/credential-authority.ts';
+import { createIntrospectionClient, type CredentialAuthority, type Introspector } from './security/credential-authority.ts';
 import type { JwksCache } from './snapshot-jwks.ts';
 import type { RuntimeApi } from './runtime-api.ts';
 import { listenerLimitsFromConfig, Upstreams, upstreamOptionsFromConfig, type EndpointSet, type UpstreamOptions } from './upstream.ts';
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   readonly throttle?: ThrottleOptions;
   /** How often expired revocations are forgotten (default one minute). */
   readonly purgeIntervalMs?: number;
+  /** How long one introspection at an external key manager may take, connect to answer (default 5 s). */
+  readonly keyManagerTimeoutMs?: number;
   /** Client addresses from X-Forwarded-For (behind a trusted load balancer only). */
   readonly trustForwardedFor?: boolean;
   /**
@@ -44,6 +48,21 @@ export interface GatewayOptions {
    * memory at start, its public JWK served at `GET /health/jwks` (a reserved ops path).
    */
   readonly backendJwt?: BackendJwtOptions;
+}
+
+/** An external key manager that introspects its opaque tokens, as Admin configured it. */
+export interface ExternalIntrospection {
+  readonly name: string;
+  readonly issuer?: string;
+  readonly consumerKeyClaim?: string;
+  readonly scopesClaim?: string;
+  /** RFC 7662 §2: the introspection endpoint (http or https). */
+  readonly endpoint: string;
+  /** The gateway's client there (Admin's `client_id` / `client_secret`); without both, every call is unavailable (503). */
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** WSO2's REFERENCE token handling: regular expressions an opaque token must match (whole) to go there; undefined: any token. */
+  readonly tokenPatterns?: readonly string[];
 }
 
 export interface Gateway {
@@ -63,6 +82,8 @@ export interface Gateway {
   setIssuers(issuers: readonly TrustedIssuer[]): void;
   /** Where opaque tokens are introspected and basic-auth passwords checked (the control plane's Key Manager). */
   setCredentialAuthority(authority: CredentialAuthority | undefined): void;
+  /** Replaces the external key managers whose opaque tokens are introspected (RFC 7662), with the gateway's client at each. */
+  setIntrospection(keyManagers: readonly ExternalIntrospection[]): void;
   /** Actual listener URLs (`http`, `https`), once started. */
   readonly listeners: { http?: string; https?: string };
   /** `/health/ready` and `/health` on the gateway's listeners (GatewaySync adds its state there). */
@@ -120,6 +141,16 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
   // Revoked ids are kept until their token would have expired anyway; past that, forget them,
   // or a long-running gateway's revocation list only grows.
   let purge: NodeJS.Timeout | undefined;
+  let keyManagerDispatcher: Agent | undefined;
+  // One line per key manager per 10 s at most: every call of an outage would fail the same way.
+  const failureLog = (keyManager: string) => {
+    let lastLog = 0;
+    return (err: Error) => {
+      if (Date.now() - lastLog < 10_000) return;
+      lastLog = Date.now();
+      deps.logger.warn({ keyManager, err: err.message }, 'the key manager did not validate credentials; answering 503');
+    };
+  };
 
   return {
     name: 'gateway',
@@ -139,6 +170,9 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     },
     async stop() {
       clearInterval(purge);
+      const dispatcher = keyManagerDispatcher;
+      keyManagerDispatcher = undefined;
+      await dispatcher?.close();
       health.startDraining();
       await Promise.all(listeners.map((l) => drain(l.server, config.shutdown.timeout_ms)));
       await Promise.all([upstreams.close(), collector.close(), throttle.stop()]);
@@ -174,13 +208,35 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
     data,
     setIssuers: (issuers) => verifier.setIssuers(issuers),
     setCredentialAuthority(authority) {
-      let lastLog = 0;
-      verifier.setAuthority(authority, (err) => {
-        // One line per 10 s at most: every call of a Key Manager outage would fail the same way.
-        if (Date.now() - lastLog < 10_000) return;
-        lastLog = Date.now();
-        deps.logger.warn({ err: err.message }, 'the key manager did not validate credentials; answering 503');
-      });
+      verifier.setAuthority(authority, failureLog('Resident Key Manager'));
+    },
+    setIntrospection(keyManagers) {
+      const timeoutMs = options.keyManagerTimeoutMs ?? 5_000;
+      verifier.setIntrospectingKeyManagers(
+        keyManagers.map((km) => {
+          const introspector: Introspector =
+            km.clientId && km.clientSecret
+              ? createIntrospectionClient({ endpoint: km.endpoint, clientId: km.clientId, clientSecret: km.clientSecret, timeoutMs, dispatcher: (keyManagerDispatcher ??= new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })) })
+              : { introspect: () => Promise.reject(new Error('no client credentials for its introspection endpoint here (a gateway client that is not internal, or a start from the local snapshot)')) };
+          return {
+            name: km.name,
+            issuer: km.issuer,
+            consumerKeyClaim: km.consumerKeyClaim,
+            scopesClaim: km.scopesClaim,
+            introspector,
+            config: createHash('sha256').update(JSON.stringify([km.endpoint, km.clientId, km.clientSecret, km.tokenPatterns, km.issuer, km.consumerKeyClaim, km.scopesClaim])).digest('base64url'),
+            tokenPatterns: km.tokenPatterns?.flatMap((p) => {
+              try {
+                return [new RegExp(`^(?:${p})$`)];
+              } catch {
+                deps.logger.warn({ keyManager: km.name, pattern: p }, 'a token handling pattern of the key manager is not a regular expression; no token matches it');
+                return [];
+              }
+            }),
+          };
+        }),
+        failureLog,
+      );
     },
     analytics: () => collector.stats,
     health,

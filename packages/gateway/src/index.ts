@@ -1,5 +1,5 @@
 export { createGateway } from './gateway.ts';
-export type { Gateway, GatewayDeps, GatewayOptions } from './gateway.ts';
+export type { ExternalIntrospection, Gateway, GatewayDeps, GatewayOptions } from './gateway.ts';
 export { RouteTable } from './router.ts';
 export type { RouteMatch, RouteTarget } from './router.ts';
 export { checkTarget } from './path.ts';
@@ -11,8 +11,8 @@ export type { RuntimeApi, RuntimeOperation, EndpointGroup, CorsConfig } from './
 export { basePaths } from './runtime-api.ts';
 export { GatewayData } from './security/gateway-data.ts';
 export type { RuntimeSubscription, RuntimeApplication, RuntimeKeyMapping } from './security/gateway-data.ts';
-export { createCredentialAuthority } from './security/credential-authority.ts';
-export type { CredentialAuthority, IntrospectionAnswer, UserAuthentication } from './security/credential-authority.ts';
+export { createCredentialAuthority, createIntrospectionClient } from './security/credential-authority.ts';
+export type { CredentialAuthority, IntrospectionAnswer, Introspector, UserAuthentication } from './security/credential-authority.ts';
 export { TokenVerifier } from './security/token-verifier.ts';
 export type { TrustedIssuer, VerifiedToken } from './security/token-verifier.ts';
 export { LocalRateCounter } from './throttle/counter.ts';

@@ -22,6 +22,8 @@ export interface RuntimeApi {
   readonly securitySchemes?: readonly string[];
   /** The header an API key comes in (WSO2's `apiKeyHeader`, default `apikey`). */
   readonly apiKeyHeader?: string;
+  /** The key managers whose access tokens the API takes (WSO2's `keyManagers`); absent, empty or `all`: every one. */
+  readonly keyManagers?: readonly string[];
   /** Publisher's maximum backend throughput, calls per second per endpoint type (WSO2's `maxTps`). */
   readonly maxTps?: { readonly production?: number; readonly sandbox?: number };
   /** The API's scopes and the roles bound to each (basic-auth callers are checked by role). */

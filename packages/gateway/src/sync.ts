@@ -29,6 +29,12 @@ export interface SourceKeyManager {
   scopesClaim: string;
   jwks?: { keys: Record<string, unknown>[] };
   jwksUri?: string;
+  /**
+   * An external key manager's RFC 7662 endpoint, the gateway's client there (the secret only for
+   * an internal client, and never kept in the local snapshot), and WSO2's REFERENCE token
+   * patterns when it has some.
+   */
+  introspection?: { endpoint: string; clientId?: string; clientSecret?: string; tokenPatterns?: string[] };
 }
 
 /** Where a gateway pulls its state from: the control plane's internal data API. */
@@ -96,7 +102,8 @@ export function createHttpControlPlane(options: { baseUrl: string; clientId: str
     blockingConditions: async () => (await get<{ list: SourceBlockingCondition[] }>('/internal/data/v1/block')).list,
     applications: async () => (await get<{ list: SourceApplication[] }>('/internal/data/v1/applications')).list,
     keyMappings: async () => (await get<{ list: SourceKeyMapping[] }>('/internal/data/v1/application-key-mappings')).list,
-    credentials: createCredentialAuthority({ baseUrl: options.baseUrl, clientId: options.clientId, clientSecret: options.clientSecret, dispatcher }),
+    // A credential check holds a caller's request: bounded whole, however the control plane stalls.
+    credentials: createCredentialAuthority({ baseUrl: options.baseUrl, clientId: options.clientId, clientSecret: options.clientSecret, dispatcher, timeoutMs: Math.min(options.timeoutMs ?? 5_000, 5_000) }),
     close: () => dispatcher.close(),
   };
 }
@@ -289,7 +296,10 @@ export class GatewaySync {
       case 'policies':
         return this.#policies;
       case 'keyManagers':
-        return this.#keyManagers;
+        // An external key manager's client secret stays in memory: the snapshot is a file on the
+        // gateway's disk. After a restart from it, that key manager's opaque tokens answer 503
+        // until the control plane answers again.
+        return this.#keyManagers.map((k) => (k.introspection?.clientSecret === undefined ? k : { ...k, introspection: { ...k.introspection, clientSecret: undefined } }));
       case 'jwks': {
         const uris = new Set(this.#keyManagers.map((k) => k.jwksUri));
         return gateway.jwks.entries().filter((e) => uris.has(e.uri));
@@ -372,6 +382,14 @@ export class GatewaySync {
       kms
         .filter((k) => k.enabled && k.issuer && (k.jwks || k.jwksUri))
         .map((k) => ({ name: k.name, issuer: k.issuer as string, jwks: k.jwks as TrustedIssuer['jwks'], jwksUri: k.jwksUri, consumerKeyClaim: k.consumerKeyClaim, scopesClaim: k.scopesClaim })),
+    );
+    this.#o.gateway.setIntrospection(
+      kms
+        .filter((k) => k.enabled && k.type !== 'default' && typeof k.introspection?.endpoint === 'string')
+        .map((k) => {
+          const i = k.introspection as NonNullable<SourceKeyManager['introspection']>;
+          return { name: k.name, issuer: k.issuer ?? undefined, consumerKeyClaim: k.consumerKeyClaim, scopesClaim: k.scopesClaim, endpoint: i.endpoint, clientId: i.clientId, clientSecret: i.clientSecret, tokenPatterns: i.tokenPatterns };
+        }),
     );
   }
 

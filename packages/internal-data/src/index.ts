@@ -3,7 +3,7 @@ import type { Clock, ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { Databases, Repositories } from '@gatehouse/data';
 import { Topics, type EventHub, type Subscription } from '@gatehouse/events';
-import { createManagementAuth, getPrincipal } from '@gatehouse/key-manager';
+import { createManagementAuth, findClient, getPrincipal, isInternalClient, kmContext } from '@gatehouse/key-manager';
 
 export interface InternalDataDeps {
   readonly databases: Databases;
@@ -80,12 +80,17 @@ export function createInternalData(config: GatehouseConfig, deps: InternalDataDe
       }
 
       app.get(`${BASE}/keymanagers`, opts, async (request) => {
-        const tenantId = tenant(request);
-        const rows = await db.apim.selectFrom('admin_key_managers').select(['name', 'type', 'issuer', 'enabled', 'config']).where('tenant_id', '=', tenantId).orderBy('name').execute();
+        const principal = getPrincipal(request);
+        const tenantId = principal.tenantId;
+        const rows = await db.apim.selectFrom('admin_key_managers').select(['name', 'type', 'issuer', 'enabled', 'config', 'sealed_secrets']).where('tenant_id', '=', tenantId).orderBy('name').execute();
         // Our own keys go inline, so a gateway never fetches them from a URL it may not reach.
         const ownKeys = await db.apim.selectFrom('km_signing_keys').select('public_jwk').where('tenant_id', '=', tenantId).where('purpose', '=', 'access').where('status', 'in', ['current', 'previous']).execute();
+        // An external key manager's client secret (sealed at rest, Admin's `key-manager-secret`)
+        // goes only to a gateway's internal client, the one that may introspect every token.
+        const client = rows.some((r) => r.sealed_secrets !== null) ? await findClient(kmContext(config, deps), principal.clientId) : undefined;
+        const privileged = client !== undefined && isInternalClient(client) && client.tenantId === tenantId;
         const list = rows.map((r) => {
-          const c = JSON.parse(r.config) as { certificates?: { type?: string; value?: string }; consumerKeyClaim?: string; scopesClaim?: string };
+          const c = JSON.parse(r.config) as KeyManagerConfig;
           const resident = r.type === 'default';
           return {
             name: r.name,
@@ -96,6 +101,7 @@ export function createInternalData(config: GatehouseConfig, deps: InternalDataDe
             scopesClaim: c.scopesClaim ?? 'scope',
             jwks: resident ? { keys: ownKeys.map((k) => JSON.parse(k.public_jwk) as Record<string, unknown>) } : undefined,
             jwksUri: !resident && c.certificates?.type === 'JWKS' ? c.certificates.value : undefined,
+            introspection: resident ? undefined : introspectionOf(c, privileged && r.sealed_secrets !== null ? r.sealed_secrets : null, deps.keys),
           };
         });
         return { count: list.length, list };
@@ -141,5 +147,38 @@ export function createInternalData(config: GatehouseConfig, deps: InternalDataDe
     async stop() {
       await Promise.allSettled(subscriptions.splice(0).map((s) => s.unsubscribe()));
     },
+  };
+}
+
+interface KeyManagerConfig {
+  certificates?: { type?: string; value?: string };
+  consumerKeyClaim?: string;
+  scopesClaim?: string;
+  introspectionEndpoint?: string;
+  tokenValidation?: { enable?: boolean; type?: string; value?: unknown }[];
+  additionalProperties?: Record<string, unknown>;
+}
+
+/**
+ * How a gateway introspects (RFC 7662) an external key manager's opaque tokens: its endpoint,
+ * the connector's client (`additionalProperties.client_id` / `client_secret`, as WSO2's
+ * connectors name them; the secret only when `sealed` is given), and which tokens it handles.
+ * WSO2's token handling options: none listed, every token; REFERENCE entries, the opaque tokens
+ * matching one of their patterns (`value`); only JWT or CUSTOM entries, no opaque token.
+ */
+function introspectionOf(c: KeyManagerConfig, sealed: string | null, keys: InternalDataDeps['keys']) {
+  const endpoint = c.introspectionEndpoint?.trim();
+  if (!endpoint || !/^https?:\/\//i.test(endpoint)) return undefined;
+  const handling = (c.tokenValidation ?? []).filter((t) => t.enable !== false);
+  const references = handling.filter((t) => t.type === 'REFERENCE');
+  if (handling.length > 0 && references.length === 0) return undefined;
+  const patterns = references.map((t) => (typeof t.value === 'string' ? t.value : '')).filter(Boolean);
+  const clientId = typeof c.additionalProperties?.client_id === 'string' ? c.additionalProperties.client_id : undefined;
+  const secrets = sealed === null ? {} : (JSON.parse(keys.open('key-manager-secret', sealed)) as Record<string, string>);
+  return {
+    endpoint,
+    clientId,
+    ...(typeof secrets.client_secret === 'string' ? { clientSecret: secrets.client_secret } : {}),
+    ...(references.length > 0 ? { tokenPatterns: patterns } : {}),
   };
 }

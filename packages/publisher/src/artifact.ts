@@ -46,6 +46,8 @@ export interface RuntimeArtifact {
   securitySchemes: string[];
   authorizationHeader: string;
   apiKeyHeader: string;
+  /** WSO2's `keyManagers`, only when the API takes some key managers' tokens and not all. */
+  keyManagers?: string[];
   maxTps: { production?: number; sandbox?: number } | null;
 }
 
@@ -96,6 +98,12 @@ function group(ec: Record<string, unknown>, stage: 'production' | 'sandbox'): En
 // Only operations with policies carry the key, so other artifacts (and their checksums) stay as they were.
 const withPolicies = (p: OperationPolicies | undefined): { operationPolicies?: OperationPolicies } => (p ? { operationPolicies: p } : {});
 
+// Only an API that restricts its key managers carries the key, so other artifacts (and their checksums) stay as they were.
+function restrictedKeyManagers(value: unknown): { keyManagers?: string[] } {
+  const list = Array.isArray(value) ? value.filter((k): k is string => typeof k === 'string') : typeof value === 'string' ? [value] : [];
+  return list.length === 0 || list.some((k) => k.toLowerCase() === 'all') ? {} : { keyManagers: list };
+}
+
 /** Compiles the artifact of a revision from its API snapshot. */
 export function compileArtifact(api: ApiRecord, revision: { id: string; number: number }): { artifact: RuntimeArtifact; json: string; checksum: string } {
   const b = api.body;
@@ -140,6 +148,7 @@ export function compileArtifact(api: ApiRecord, revision: { id: string; number: 
     securitySchemes: (b.securityScheme as string[] | undefined) ?? [],
     authorizationHeader: typeof b.authorizationHeader === 'string' ? b.authorizationHeader : 'Authorization',
     apiKeyHeader: typeof b.apiKeyHeader === 'string' ? b.apiKeyHeader : 'apikey',
+    ...restrictedKeyManagers(b.keyManagers),
     maxTps: (b.maxTps as RuntimeArtifact['maxTps'] | undefined) ?? null,
   };
   const json = JSON.stringify(artifact);

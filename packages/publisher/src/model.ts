@@ -36,7 +36,7 @@ export function stateLabel(state: string): string {
 /** Fields that have their own column (or are server-made) and so are not kept in `body`. */
 const COLUMN_FIELDS = new Set([
   'id', 'name', 'context', 'version', 'provider', 'type', 'lifeCycleStatus', 'description', 'visibility', 'isDefaultVersion', 'tags',
-  'createdTime', 'lastUpdatedTime', 'isRevision', 'revisionedApiId', 'revisionId', 'workflowStatus', 'keyManagers', 'hasThumbnail', 'wsdlUrl',
+  'createdTime', 'lastUpdatedTime', 'isRevision', 'revisionedApiId', 'revisionId', 'workflowStatus', 'hasThumbnail', 'wsdlUrl',
 ]);
 
 export type ApiBody = Record<string, unknown> & {
@@ -73,6 +73,7 @@ export function withDefaults(body: Record<string, unknown>): Record<string, unkn
     },
     scopes: [],
     operations: [],
+    keyManagers: ['all'],
     ...body,
   };
 }

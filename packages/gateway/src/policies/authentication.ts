@@ -5,7 +5,7 @@ import type { Policy, RequestContext } from '../policy.ts';
 import type { GatewayData } from '../security/gateway-data.ts';
 import { basePaths, type RuntimeApi, type RuntimeOperation } from '../runtime-api.ts';
 import { clientAddress, inRange, parseIp } from '../security/ip.ts';
-import { UNAVAILABLE, type BasicIdentity } from '../security/remote-credentials.ts';
+import { UNAVAILABLE, type BasicIdentity, type OpaqueTokens } from '../security/remote-credentials.ts';
 import type { TokenVerifier, VerifiedApiKey, VerifiedToken } from '../security/token-verifier.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
@@ -60,19 +60,31 @@ function rolesFor(api: RuntimeApi, required: readonly string[]): ReadonlySet<str
   return roles;
 }
 
+/** The key managers whose tokens an API takes (WSO2's API `keyManagers`); undefined: all of them. */
+function allowedKeyManagers(api: RuntimeApi): ReadonlySet<string> | undefined {
+  const list = api.keyManagers;
+  if (list === undefined || list.length === 0 || list.some((k) => k.toLowerCase() === 'all')) return undefined;
+  return new Set(list);
+}
+
 /** What the hooks of one route are made from. */
-function settingsOf(api: RuntimeApi, operation: RuntimeOperation): { oauth: boolean; basic: boolean; apiKeys: boolean; keyHeader: string; basicRoles: ReadonlySet<string> | undefined; byContext: string | undefined } {
+function settingsOf(
+  api: RuntimeApi,
+  operation: RuntimeOperation,
+): { oauth: boolean; basic: boolean; apiKeys: boolean; keyHeader: string; basicRoles: ReadonlySet<string> | undefined; byContext: string | undefined; keyManagers: ReadonlySet<string> | undefined } {
   const schemes = api.securitySchemes ?? [];
   const apiKeys = schemes.includes('api_key');
   const basic = schemes.includes('basic_auth');
+  const oauth = schemes.includes('oauth2') || (!apiKeys && !basic);
   return {
-    oauth: schemes.includes('oauth2') || (!apiKeys && !basic),
+    oauth,
     basic,
     apiKeys,
     keyHeader: (api.apiKeyHeader || 'apikey').toLowerCase(),
     basicRoles: basic ? rolesFor(api, operation.scopes) : undefined,
     // How the API's keys name it: by id (read from the call), or by versioned context and version.
     byContext: apiKeys ? `${basePaths(api)[0]}\n${api.version}` : undefined,
+    keyManagers: oauth ? allowedKeyManagers(api) : undefined,
   };
 }
 
@@ -80,11 +92,15 @@ function settingsOf(api: RuntimeApi, operation: RuntimeOperation): { oauth: bool
  * Authentication with the subscription and scope checks that follow it (WSO2's
  * APIAuthenticationHandler), by the API's security schemes:
  *
- * - `oauth2` (the default): bearer tokens. JWTs are verified offline against their issuer's keys,
- *   once per token (cached until `exp`); opaque tokens are introspected (RFC 7662) by the Key
- *   Manager, once per token (a bounded cache keyed by an HMAC of the token). Revocations are
- *   checked on every call. A token without application claims (an external key manager's, or
- *   keys mapped with map-keys) counts for the application its consumer key is mapped to.
+ * - `oauth2` (the default): bearer tokens of the key managers the API allows (its `keyManagers`,
+ *   default all). JWTs are verified offline against their issuer's keys, once per token (cached
+ *   until `exp`); opaque tokens are introspected (RFC 7662), once per token and key manager (a
+ *   bounded cache keyed by an HMAC of the token), at the allowed key managers that introspect, in
+ *   order (ours first, then the external ones by name), until one says `active`: a token goes to
+ *   no key manager the API does not allow, and one key manager's answer counts only for APIs that
+ *   allow it. Revocations are checked on every call. A token without application claims (an
+ *   external key manager's, or keys mapped with map-keys) counts for the application its
+ *   consumer key is mapped to at the key manager that vouched for it.
  * - `api_key`: WSO2's API keys (the `apikey` header, or the API's `apiKeyHeader`): the Resident
  *   Key Manager's self-contained JWTs, naming the API among their subscribed APIs, used from a
  *   permitted address and referer.
@@ -107,12 +123,12 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
     shareKey(api, operation) {
       if (operation.authType === 'None') return '';
       const c = settingsOf(api, operation);
-      return `${c.oauth ? 'o' : ''}${c.basic ? 'b' : ''}${c.apiKeys ? 'k' : ''}\n${c.keyHeader}\n${JSON.stringify(operation.scopes)}\n${c.basicRoles === undefined ? '*' : JSON.stringify([...c.basicRoles])}\n${c.byContext ?? ''}`;
+      return `${c.oauth ? 'o' : ''}${c.basic ? 'b' : ''}${c.apiKeys ? 'k' : ''}\n${c.keyHeader}\n${JSON.stringify(operation.scopes)}\n${c.basicRoles === undefined ? '*' : JSON.stringify([...c.basicRoles])}\n${c.byContext ?? ''}\n${c.keyManagers === undefined ? '*' : JSON.stringify([...c.keyManagers])}`;
     },
     create(api, operation) {
       if (operation.authType === 'None') return undefined;
       const required = operation.scopes;
-      const { oauth, basic, apiKeys, keyHeader, basicRoles, byContext } = settingsOf(api, operation);
+      const { oauth, basic, apiKeys, keyHeader, basicRoles, byContext, keyManagers } = settingsOf(api, operation);
       const authorization = oauth || basic;
       const { missing, invalid: invalidReply } = replies(oauth, basic, apiKeys, keyHeader);
       const decideKey = (ctx: RequestContext, key: VerifiedApiKey): LocalReply | undefined => {
@@ -132,6 +148,8 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
       };
       const decideToken = (ctx: RequestContext, token: VerifiedToken): LocalReply | undefined => {
         if (data.isRevoked(token.jti)) return invalidReply;
+        // WSO2: a token of a key manager the API does not allow is invalid for it.
+        if (keyManagers !== undefined && (token.keyManager === undefined || !keyManagers.has(token.keyManager))) return invalidReply;
         if (required.length > 0 && !required.some((s) => token.scopes.includes(s))) return scopeDenied;
         return decide(ctx, token.application === undefined ? (data.resolveApplication(token) ?? token) : token, 'authorization');
       };
@@ -155,20 +173,64 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
         (ctx.dropHeaders ??= []).push('authorization');
         return undefined;
       };
+      // The key managers this API's opaque tokens may go to, recomputed when they change.
+      let opaqueAll: readonly OpaqueTokens[] | undefined;
+      let opaqueAllowed: readonly OpaqueTokens[] = [];
+      const opaqueCandidates = (): readonly OpaqueTokens[] => {
+        const all = verifier.opaqueKeyManagers;
+        if (all !== opaqueAll) {
+          opaqueAll = all;
+          opaqueAllowed = keyManagers === undefined ? all : all.filter((o) => keyManagers.has(o.keyManager.name));
+        }
+        return opaqueAllowed;
+      };
+      // Past the cached answers: ask the rest in order. One that cannot answer (down, slow,
+      // refusing our client) makes the call 503 unless a later one vouches for the token.
+      const introspectFrom = async (ctx: RequestContext, token: string, list: readonly OpaqueTokens[], start: number, firstKey: string): Promise<LocalReply | undefined> => {
+        let down = false;
+        for (let i = start; i < list.length; i++) {
+          const o = list[i];
+          let key = firstKey;
+          if (i > start) {
+            if (!o.configured || !o.handles(token)) continue;
+            key = o.keyOf(token);
+            const hit = o.cached(key);
+            if (hit === null) continue;
+            if (hit !== undefined) return decideToken(ctx, hit);
+          }
+          const r = await o.introspect(key, token);
+          if (r === UNAVAILABLE) down = true;
+          else if (r !== null) return decideToken(ctx, r);
+        }
+        return down ? unavailable : invalidReply;
+      };
+      // An opaque token, which only a key manager can tell about: answered from the caches while
+      // they know (no promise), else by introspection.
+      const opaqueToken = (ctx: RequestContext, token: string, list: readonly OpaqueTokens[]): LocalReply | undefined | Promise<LocalReply | undefined> => {
+        for (let i = 0; i < list.length; i++) {
+          const o = list[i];
+          if (!o.configured || !o.handles(token)) continue;
+          const key = o.keyOf(token);
+          const hit = o.cached(key);
+          if (hit === null) continue;
+          if (hit !== undefined) return decideToken(ctx, hit);
+          return introspectFrom(ctx, token, list, i, key);
+        }
+        return invalidReply;
+      };
       const bearer = (ctx: RequestContext, tokenString: string): LocalReply | undefined | Promise<LocalReply | undefined> => {
         if (tokenString.includes('.')) {
           const hit = verifier.cached(tokenString);
           if (hit !== undefined) return decideToken(ctx, hit);
-          return verifier.verify(tokenString).then((r) => (r.ok ? decideToken(ctx, r.token) : invalidReply));
+          return verifier.verify(tokenString).then((r) => {
+            if (r.ok) return decideToken(ctx, r.token);
+            if (r.opaque) return opaqueToken(ctx, tokenString, opaqueCandidates());
+            const at = r.introspectAt;
+            if (at !== undefined && (keyManagers === undefined || keyManagers.has(at.keyManager.name))) return opaqueToken(ctx, tokenString, [at]);
+            return invalidReply;
+          });
         }
-        // Not a JWT: an opaque token, which only the Key Manager can tell about.
-        const opaque = verifier.opaque;
-        if (!opaque.configured) return invalidReply;
-        const key = opaque.keyOf(tokenString);
-        const hit = opaque.cached(key);
-        if (hit === null) return invalidReply;
-        if (hit !== undefined) return decideToken(ctx, hit);
-        return opaque.introspect(key, tokenString).then((r) => (r === UNAVAILABLE ? unavailable : r === null ? invalidReply : decideToken(ctx, r)));
+        return opaqueToken(ctx, tokenString, opaqueCandidates());
       };
       const basicAuth = (ctx: RequestContext, credentials: string): LocalReply | undefined | Promise<LocalReply | undefined> => {
         const users = verifier.basic;

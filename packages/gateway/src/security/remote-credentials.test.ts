@@ -165,3 +165,26 @@ it('regression: a flood of made-up tokens evicted the introspected good ones (re
   assert.equal(opaque.cached(opaque.keyOf('made-up-9')), null, 'the latest refusals are remembered');
   assert.equal(opaque.cached(opaque.keyOf('made-up-0')), undefined, 'refusals are bounded on their own');
 });
+
+it('reads an external key manager\'s answer without trusting its application claims, and bounds one without exp', async () => {
+  const clock = new FakeClock();
+  const km = authority(clock);
+  const opaque = new OpaqueTokens({ now: () => clock.now(), maxTtlMs: 60_000, keyManager: { name: 'Okta', issuer: 'https://okta.test', consumerKeyClaim: 'cid', scopesClaim: 'scp' }, tokenPatterns: [/^okta-/] });
+  opaque.setAuthority(km.a);
+  assert.equal(opaque.handles('okta-1'), true);
+  assert.equal(opaque.handles('other-1'), false, 'WSO2 REFERENCE patterns pick the tokens it handles');
+  km.issue('okta-1', 120, { application: { id: 'app-1', name: 'Shop', owner: 'alice', tier: 'Gold' }, keytype: 'SANDBOX', jti: undefined, client_id: undefined, cid: 'okta-client', scope: undefined, scp: ['a', 'b'], iss: undefined });
+  const one = await opaque.introspect(opaque.keyOf('okta-1'), 'okta-1');
+  assert.ok(one !== null && one !== UNAVAILABLE);
+  assert.equal(one.application, undefined, 'an external application claim names nothing: key mappings do');
+  assert.equal(one.keyType, 'PRODUCTION');
+  assert.equal(one.keyManager, 'Okta');
+  assert.equal(one.issuer, 'https://okta.test');
+  assert.equal(one.clientId, 'okta-client');
+  assert.deepEqual(one.scopes, ['a', 'b']);
+  assert.match(one.jti, /^Okta:/, 'an id of its own when the answer has no jti');
+  km.issue('okta-2', 120, { exp: undefined });
+  const two = await opaque.introspect(opaque.keyOf('okta-2'), 'okta-2');
+  assert.ok(two !== null && two !== UNAVAILABLE);
+  assert.equal(two.exp, Math.floor((clock.now() + 60_000) / 1000), 'no exp: kept the maximum, no longer');
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import type { CredentialAuthority, IntrospectionAnswer } from './credential-authority.ts';
+import type { CredentialAuthority, IntrospectionAnswer, Introspector } from './credential-authority.ts';
 import { HashedCache } from './hashed-cache.ts';
 import type { VerifiedToken } from './token-verifier.ts';
 
@@ -28,8 +28,8 @@ export interface RemoteCheckOptions {
  * requests carry it, a short memory of refusals, and a cap on calls in flight, so a flood of
  * made-up credentials costs the Key Manager a bounded number of calls.
  */
-class RemoteChecks<V> {
-  protected authority: CredentialAuthority | undefined;
+class RemoteChecks<V, A> {
+  protected authority: A | undefined;
   protected readonly now: () => number;
   readonly #cache: HashedCache<V>;
   readonly #refused: HashedCache<true>;
@@ -47,7 +47,7 @@ class RemoteChecks<V> {
   }
 
   /** Where credentials are checked; until set, every check is {@link UNAVAILABLE}. */
-  setAuthority(authority: CredentialAuthority | undefined, onError?: (err: Error) => void): void {
+  setAuthority(authority: A | undefined, onError?: (err: Error) => void): void {
     this.authority = authority;
     this.#onError = onError;
     this.#cache.clear();
@@ -81,7 +81,7 @@ class RemoteChecks<V> {
     return this.#cache.size;
   }
 
-  protected check(key: string, run: (authority: CredentialAuthority) => Promise<{ value: V; until: number } | null>): Promise<RemoteCheck<V>> {
+  protected check(key: string, run: (authority: A) => Promise<{ value: V; until: number } | null>): Promise<RemoteCheck<V>> {
     const pending = this.#pending.get(key);
     if (pending !== undefined) return pending;
     const authority = this.authority;
@@ -110,25 +110,53 @@ class RemoteChecks<V> {
 
 const RESIDENT = 'Resident Key Manager';
 
-/**
- * Opaque access tokens of the Resident Key Manager, introspected (RFC 7662) by the gateway's
- * internal client. What introspection said is kept until the token's `exp`, and never longer than
- * `maxTtlMs`, so a change the gateway missed an event for (a revocation, a deleted client) holds
- * at most that long; revocations that do arrive are checked by `jti` on every call.
- */
-export class OpaqueTokens extends RemoteChecks<VerifiedToken> {
-  readonly #maxTtlMs: number;
+/** Which key manager an {@link OpaqueTokens} asks, and how its answers read. */
+export interface OpaqueIssuer {
+  /** The key manager's name in Admin: what API `keyManagers` lists and key mappings name. */
+  readonly name: string;
+  /** Its issuer, for tokens whose answer has no `iss`. */
+  readonly issuer?: string;
+  /** The claim holding the consumer key when the answer has no `client_id` (WSO2's `consumerKeyClaim`). */
+  readonly consumerKeyClaim?: string;
+  /** The claim holding the scopes when the answer has no `scope` (WSO2's `scopesClaim`). */
+  readonly scopesClaim?: string;
+}
 
-  constructor(options: RemoteCheckOptions & { maxTtlMs?: number } = {}) {
+/**
+ * Opaque access tokens of one key manager (the Resident Key Manager by default), introspected
+ * (RFC 7662) with the gateway's client there. What introspection said is kept until the token's
+ * `exp`, and never longer than `maxTtlMs`, so a change the gateway missed an event for (a
+ * revocation, a deleted client) holds at most that long; revocations that do arrive are checked
+ * by `jti` on every call. Only our own answers' application claims count: an external key
+ * manager's tokens name their application through key mappings, as its JWTs do.
+ */
+export class OpaqueTokens extends RemoteChecks<VerifiedToken, Introspector> {
+  readonly #maxTtlMs: number;
+  /** The key manager whose tokens these are. */
+  readonly keyManager: OpaqueIssuer;
+  readonly #patterns: readonly RegExp[] | undefined;
+
+  constructor(options: RemoteCheckOptions & { maxTtlMs?: number; keyManager?: OpaqueIssuer; tokenPatterns?: readonly RegExp[] } = {}) {
     super(options);
     this.#maxTtlMs = options.maxTtlMs ?? 300_000;
+    this.keyManager = options.keyManager ?? { name: RESIDENT };
+    this.#patterns = options.tokenPatterns;
+  }
+
+  /** Whether this key manager handles the token (WSO2's `canHandleToken`: its REFERENCE patterns, when it has some). */
+  handles(token: string): boolean {
+    const patterns = this.#patterns;
+    if (patterns === undefined) return true;
+    for (const p of patterns) if (p.test(token)) return true;
+    return false;
   }
 
   introspect(key: string, token: string): Promise<RemoteCheck<VerifiedToken>> {
     return this.check(key, async (authority) => {
-      const verified = fromIntrospection(await authority.introspect(token), this.now());
+      const now = this.now();
+      const verified = fromIntrospection(await authority.introspect(token), now, this.keyManager, key, this.#maxTtlMs);
       if (verified === undefined) return null;
-      return { value: verified, until: Math.min(verified.exp * 1000, this.now() + this.#maxTtlMs) };
+      return { value: verified, until: Math.min(verified.exp * 1000, now + this.#maxTtlMs) };
     });
   }
 }
@@ -143,7 +171,7 @@ export interface BasicIdentity {
  * Basic-auth credentials, checked by the Key Manager; a success is kept `successTtlMs` (a changed
  * password or a removed role holds that long at most), a refusal briefly.
  */
-export class BasicCredentials extends RemoteChecks<BasicIdentity> {
+export class BasicCredentials extends RemoteChecks<BasicIdentity, CredentialAuthority> {
   readonly #successTtlMs: number;
 
   constructor(options: RemoteCheckOptions & { successTtlMs?: number } = {}) {
@@ -174,27 +202,37 @@ export class BasicCredentials extends RemoteChecks<BasicIdentity> {
   }
 }
 
-function fromIntrospection(a: IntrospectionAnswer, now: number): VerifiedToken | undefined {
+function fromIntrospection(a: IntrospectionAnswer, now: number, km: OpaqueIssuer, key: string, maxTtlMs: number): VerifiedToken | undefined {
   if (a.active !== true) return undefined;
   // RFC 7662 §2.2: token_type is optional; a refresh token is never an access token.
   if (a.token_type !== undefined && (typeof a.token_type !== 'string' || a.token_type.toLowerCase() !== 'bearer')) return undefined;
-  const { exp, jti, client_id: clientId, sub, scope } = a;
-  if (typeof exp !== 'number' || exp * 1000 <= now || typeof jti !== 'string' || typeof clientId !== 'string') return undefined;
-  const app = a.application as Record<string, unknown> | undefined;
+  const resident = km.name === RESIDENT;
+  const clientId = a.client_id ?? (km.consumerKeyClaim === undefined ? undefined : a[km.consumerKeyClaim]);
+  const rawScope = a.scope ?? (km.scopesClaim === undefined ? undefined : a[km.scopesClaim]);
+  const { sub } = a;
+  // Ours always says `exp` and `jti`. RFC 7662 makes both optional: an external answer without
+  // `exp` is kept `maxTtlMs`, and one without `jti` gets an id from the token's cache key.
+  let exp = a.exp;
+  if (exp === undefined && !resident) exp = Math.floor((now + maxTtlMs) / 1000);
+  const jti = a.jti ?? (resident ? undefined : `${km.name}:${key}`);
+  if (typeof exp !== 'number' || exp * 1000 <= now || typeof jti !== 'string' || typeof clientId !== 'string' || clientId === '') return undefined;
+  // WSO2's application claims mean something only in our own answers: an external key manager
+  // could name any application, so its tokens go through key mappings.
+  const app = resident ? (a.application as Record<string, unknown> | undefined) : undefined;
   const application =
     app && typeof app === 'object' && typeof app.id === 'string'
       ? { id: app.id, name: String(app.name ?? ''), owner: String(app.owner ?? ''), tier: String(app.tier ?? 'Unlimited') }
       : undefined;
   return {
     jti,
-    issuer: typeof a.iss === 'string' ? a.iss : RESIDENT,
+    issuer: typeof a.iss === 'string' ? a.iss : (km.issuer ?? km.name),
     subject: typeof sub === 'string' ? sub : typeof a.username === 'string' ? a.username : clientId,
     clientId,
-    scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
+    scopes: typeof rawScope === 'string' ? rawScope.split(' ').filter(Boolean) : Array.isArray(rawScope) ? rawScope.filter((s): s is string => typeof s === 'string') : [],
     exp,
     application,
-    keyType: a.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
+    keyType: resident && a.keytype === 'SANDBOX' ? 'SANDBOX' : 'PRODUCTION',
     claims: a as JWTPayload,
-    keyManager: RESIDENT,
+    keyManager: km.name,
   };
 }

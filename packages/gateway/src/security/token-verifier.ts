@@ -1,8 +1,8 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { CredentialAuthority } from './credential-authority.ts';
+import type { CredentialAuthority, Introspector } from './credential-authority.ts';
 import { JwksCache } from '../snapshot-jwks.ts';
 import { parseIpOrCidr, type IpRange } from './ip.ts';
-import { BasicCredentials, OpaqueTokens } from './remote-credentials.ts';
+import { BasicCredentials, OpaqueTokens, type OpaqueIssuer } from './remote-credentials.ts';
 
 /** A key manager the gateway trusts: ours (resident) or an external OIDC issuer (Admin). */
 export interface TrustedIssuer {
@@ -40,7 +40,21 @@ export interface VerifiedToken {
   readonly keyManager?: string;
 }
 
-export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: string };
+/**
+ * A failure may point at introspection: `opaque`, the token is no JWT at all; `introspectAt`, a
+ * JWT of an issuer the gateway has no keys of, but whose key manager introspects its tokens.
+ */
+export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: string; opaque?: true; introspectAt?: OpaqueTokens };
+
+/** An external key manager whose opaque tokens the gateway introspects (RFC 7662). */
+export interface IntrospectingKeyManager extends OpaqueIssuer {
+  /** Its endpoint with the gateway's client there; what changes it, `config` says. */
+  readonly introspector: Introspector;
+  /** Endpoint and client, as a string: the same value keeps the key manager's cache. */
+  readonly config: string;
+  /** WSO2's REFERENCE token handling: the tokens it handles (whole match); undefined: all. */
+  readonly tokenPatterns?: readonly RegExp[];
+}
 
 /** A verified API key (WSO2's self-contained `apikey` JWT): a token plus what it was issued for. */
 export interface VerifiedApiKey extends VerifiedToken {
@@ -70,8 +84,11 @@ const REQUIRED = ['iss', 'exp', 'aud', 'sub', 'iat', 'jti'];
  * basic-auth passwords) goes to the control plane, once per credential: `opaque` and `basic`.
  */
 export class TokenVerifier {
-  /** Opaque access tokens, by introspection. */
+  /** Opaque access tokens of the Resident Key Manager, by introspection. */
   readonly opaque: OpaqueTokens;
+  /** Every key manager opaque tokens are introspected at: ours, then the external ones by name. Replaced, never mutated. */
+  #opaqueAll: readonly OpaqueTokens[];
+  readonly #external = new Map<string, { config: string; tokens: OpaqueTokens }>();
   /** Basic-auth credentials. */
   readonly basic: BasicCredentials;
   readonly #issuers = new Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>();
@@ -89,7 +106,37 @@ export class TokenVerifier {
     this.#now = options.now ?? Date.now;
     this.jwks = options.jwks ?? new JwksCache();
     this.opaque = new OpaqueTokens({ now: this.#now });
+    this.#opaqueAll = [this.opaque];
     this.basic = new BasicCredentials({ now: this.#now });
+  }
+
+  /**
+   * Where opaque tokens may be introspected, in the order to ask: the Resident Key Manager, then
+   * the external key managers with an introspection endpoint. The same array until they change.
+   */
+  get opaqueKeyManagers(): readonly OpaqueTokens[] {
+    return this.#opaqueAll;
+  }
+
+  /**
+   * Replaces the external key managers that introspect opaque tokens. One whose `config` is
+   * unchanged keeps what it learned; `onError(name)` gives the handler of one's failed calls.
+   */
+  setIntrospectingKeyManagers(list: readonly IntrospectingKeyManager[], onError?: (name: string) => (err: Error) => void): void {
+    const next = new Map<string, { config: string; tokens: OpaqueTokens }>();
+    for (const km of [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const existing = this.#external.get(km.name);
+      if (existing !== undefined && existing.config === km.config) {
+        next.set(km.name, existing);
+        continue;
+      }
+      const tokens = new OpaqueTokens({ now: this.#now, keyManager: { name: km.name, issuer: km.issuer, consumerKeyClaim: km.consumerKeyClaim, scopesClaim: km.scopesClaim }, tokenPatterns: km.tokenPatterns });
+      tokens.setAuthority(km.introspector, onError?.(km.name));
+      next.set(km.name, { config: km.config, tokens });
+    }
+    this.#external.clear();
+    for (const [k, v] of next) this.#external.set(k, v);
+    this.#opaqueAll = [this.opaque, ...Array.from(next.values(), (v) => v.tokens)];
   }
 
   /** Where opaque tokens and basic-auth passwords are checked (the control plane); `onError` hears each failed call. */
@@ -133,10 +180,14 @@ export class TokenVerifier {
     try {
       iss = decodeJwt(token).iss;
     } catch {
-      return { ok: false, reason: 'not a JWT' };
+      return { ok: false, reason: 'not a JWT', opaque: true };
     }
     const trusted = typeof iss === 'string' ? this.#issuers.get(iss) : undefined;
-    if (!trusted) return { ok: false, reason: 'the token issuer is not trusted' };
+    if (!trusted) {
+      // No keys for this issuer: its key manager may still introspect it (a JWT used as a reference).
+      for (const o of this.#opaqueAll) if (o !== this.opaque && o.keyManager.issuer === iss) return { ok: false, reason: 'the token issuer has no keys here', introspectAt: o };
+      return { ok: false, reason: 'the token issuer is not trusted' };
+    }
     const { issuer } = trusted;
     try {
       const { payload } = await jwtVerify(token, trusted.keys, {

@@ -144,6 +144,7 @@ export const api = {
     operations: { type: 'array', items: apiOperation },
     threatProtectionPolicies: anyObjectOrNull,
     categories: strList,
+    // WSO2 4.2 types it `object`, yet sends and takes a list of names (`["all"]`); a name alone is a list of one, anything else all.
     keyManagers: {},
     serviceInfo: anyObjectOrNull,
     advertiseInfo: {
