@@ -41,7 +41,7 @@ describe('in-process hub specifics', () => {
     await hub.close();
   });
 
-  it('regression: analytics batches were retained 10,000 deep (millions of call records in an all-in-one process); now 64', async () => {
+  it('regression: analytics batches were retained 10,000 deep (millions of call records in an all-in-one process); now 16', async () => {
     const hub = createInProcessHub();
     for (let i = 0; i < 200; i++) await hub.publish(Topics.Analytics, 'batch', { i });
     for (let i = 0; i < 200; i++) await hub.publish(Topics.Notification, 'x', { i });
@@ -53,9 +53,26 @@ describe('in-process hub specifics', () => {
       return seqs;
     };
     const analytics = await resumed(Topics.Analytics);
-    assert.equal(analytics.length, 64);
-    assert.equal(analytics[0], 137);
+    assert.equal(analytics.length, 16);
+    assert.equal(analytics[0], 185);
     assert.equal((await resumed(Topics.Notification)).length, 200, 'other topics keep their retention');
+    await hub.close();
+  });
+
+  it('hands analytics batches over without a JSON round trip; other topics still get their own copy', async () => {
+    const hub = createInProcessHub();
+    const got: unknown[] = [];
+    await hub.subscribe(Topics.Analytics, (e) => { got.push(e.payload); });
+    await hub.subscribe(Topics.Notification, (e) => { got.push(e.payload); });
+    const batch = { events: [{ status: 200 }] };
+    const note = { n: 1 };
+    await hub.publish(Topics.Analytics, 'API_CALLS', batch);
+    await hub.publish(Topics.Notification, 'x', note);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(got[0], batch, 'the batch itself');
+    assert.notEqual(got[1], note);
+    assert.deepEqual(got[1], note);
+    await assert.rejects(hub.publish(Topics.Notification, 'x', { n: 1n }), { code: 'EVENTS_ERR_PUBLISH_FAILED' });
     await hub.close();
   });
 
