@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { createInProcessBus, createInProcessHub, createNatsHub, type EventHub } from '@gatehouse/events';
 import { natsUrl, skipUnless, uniqueName } from '@gatehouse/testing';
 import { openKvWindowStore } from '@gatehouse/traffic-manager';
-import { dropStreams, gateways, hammer, reset, total, trafficManager, windowBoundary, type Counted } from './lease-harness.ts';
+import { describeRefusal, dropStreams, gateways, hammer, reset, total, trafficManager, windowBoundary, type Counted } from './lease-harness.ts';
 
 const W = 2_000;
 const L = 1_000;
 const limit = { count: L, windowMs: W };
 const SIZES = [1, 2, 4];
+/** The issue's bound on the time from a window's limit being reached to every gateway refusing. */
+const REFUSE_WITHIN_MS = 50;
 
 /** N = 1, 2, 4 gateways, each case its own key, all in one window against one Traffic Manager. */
 async function accuracy(hubFor: () => Promise<EventHub>, report: string): Promise<void> {
@@ -25,12 +27,18 @@ async function accuracy(hubFor: () => Promise<EventHub>, report: string): Promis
     }
     const start = await windowBoundary(W);
     await Promise.all(cases.map(({ n, gws }) => hammer(gws, `${report}-${n}`, limit, start + W - 20)));
-    const figures = cases.map(({ n, gws }) => `N=${n}: ${total(gws)} (${gws.map((g) => g.admitted).join('+')})`);
-    process.stderr.write(`# lease accuracy, ${report}, L=${L} per ${W} ms: ${figures.join(', ')}\n`);
-    for (const { n, gws } of cases) {
+    // Timed at the hits, in this process: the time the Traffic Manager's answer (a lease reply
+    // saying the window is spent) takes to reach each gateway that ran dry, plus up to a
+    // millisecond between its bursts.
+    const refusal = cases.map(({ gws }) => gws[0]!.tally.timeToRefuse(start + W));
+    const figures = cases.map(({ n, gws }, i) => `N=${n}: ${total(gws)} (${gws.map((g) => g.admitted).join('+')}), ${describeRefusal(refusal[i])}`);
+    process.stderr.write(`# lease accuracy, ${report}, L=${L} per ${W} ms: ${figures.join('; ')}\n`);
+    for (const [i, { n, gws }] of cases.entries()) {
       const admitted = total(gws);
       assert.ok(admitted <= L && admitted >= L * 0.99, `N=${n}: admitted ${admitted}, expected within [${L * 0.99}, ${L}]`);
       assert.ok(gws.every((g) => !g.counter.inFallback));
+      assert.equal(refusal[i]?.gateways, n, `N=${n}: every gateway refuses after the limit`);
+      assert.ok(refusal[i]!.ms < REFUSE_WITHIN_MS, `N=${n}: ${refusal[i]!.ms.toFixed(1)} ms from the limit to every gateway refusing`);
     }
   } finally {
     await tm.stop();
@@ -102,12 +110,18 @@ describe('lease accuracy, NATS', { skip }, () => {
       await tmHubs[0]!.close(); // the replica's connection dies with leases in flight
       await hammer(gws, 'kill', limit, start + W - 20, 1);
       const killed = total(gws);
+      const killedRefusal = gws[0]!.tally.timeToRefuse(start + W);
       reset(gws);
       await hammer(gws, 'kill', limit, start + W + 1_000, 1);
       const after = total(gws);
-      process.stderr.write(`# lease accuracy, nats, 2 TMs on KV, N=4, L=${L}: ${before} admitted before one TM died, ${killed} in that window (${gws.reduce((n, g) => n + g.warnings.length, 0)} gateway fallbacks), ${after} in the next\n`);
+      const afterRefusal = gws[0]!.tally.timeToRefuse(start + 2 * W);
+      process.stderr.write(
+        `# lease accuracy, nats, 2 TMs on KV, N=4, L=${L}: ${before} admitted before one TM died, ${killed} in that window (${gws.reduce((n, g) => n + g.warnings.length, 0)} gateway fallbacks; ${describeRefusal(killedRefusal)}), ${after} in the next (${describeRefusal(afterRefusal)})\n`,
+      );
       assert.ok(before < L && killed <= L * 1.05, `window with a TM lost: ${killed}`);
       assert.ok(after <= L && after >= L * 0.99, `next window: ${after}`);
+      assert.equal(afterRefusal?.gateways, 4, 'next window: every gateway refuses after the limit');
+      assert.ok(afterRefusal.ms < REFUSE_WITHIN_MS, `next window: ${afterRefusal.ms.toFixed(1)} ms from the limit to every gateway refusing`);
       assert.ok(gws.every((g) => !g.counter.inFallback));
     } finally {
       await Promise.all(tms.map((t) => t.stop()));
