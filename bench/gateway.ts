@@ -88,7 +88,7 @@ http { access_log off;
   await start(node, [join(here, 'gateway-server.ts'), String(gwOpenPort), backend, 'open'], 'ready', (c) => (pids.open = c.pid));
   const token = await start(node, [join(here, 'gateway-server.ts'), String(gwSecuredPort), backend, 'secured'], 'ready ', (c) => (pids.secured = c.pid));
 
-  const rows: [string, WrkResult & { cpuUsPerCall?: number; ratio?: number; cpuRatio?: number }][] = [];
+  const rows: [string, WrkResult & { cpuUsPerCall?: number }][] = [];
   // A short warm-up of each, so JIT and pools are settled before measuring.
   for (const [url, h] of [
     [`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, []],
@@ -100,7 +100,7 @@ http { access_log off;
   rows.push(['backend directly (nginx return 200)', await wrk(`http://127.0.0.1:${backendPort}/bench/1.0.0/hello`)]);
   rows.push(['nginx reverse proxy', await wrk(`http://127.0.0.1:${nginxProxyPort}/bench/1.0.0/hello`)]);
   // The three Node proxies in turn, `rounds` times: a neighbour's burst then costs one run of one of
-  // them, and the median of each (and of each round's ratio) leaves it out.
+  // them, and the median of each leaves it out (ratios are of those medians).
   const proxies = [
     ['bare Node proxy (node:http + undici)', `http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, pids.bare, []],
     ['Gateway (a) no security', `http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, pids.open, []],
@@ -111,13 +111,9 @@ http { access_log off;
     for (const [i, [, url, pid, headers]] of proxies.entries()) runs[i]!.push(await measured(url, pid, [...headers]));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const ratios = runs.map((mine) => ({
-    rps: median(mine.map((r, k) => r.rps / runs[0]![k]!.rps)),
-    cpu: median(mine.map((r, k) => runs[0]![k]!.cpuUsPerCall! / r.cpuUsPerCall!)),
-  }));
   for (const [i, [name]] of proxies.entries()) {
     const mine = runs[i]!;
-    rows.push([name, { rps: median(mine.map((r) => r.rps)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), cpuUsPerCall: median(mine.map((r) => r.cpuUsPerCall!)), ratio: ratios[i]!.rps, cpuRatio: ratios[i]!.cpu }]);
+    rows.push([name, { rps: median(mine.map((r) => r.rps)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), cpuUsPerCall: median(mine.map((r) => r.cpuUsPerCall)) }]);
   }
 
   // Half load: each connection waits `delay` ms after each answer, so that together they send
@@ -148,24 +144,24 @@ http { access_log off;
   for (let round = 0; round < rounds; round++) {
     for (const [i, run] of pacers.entries()) halfRuns[i]!.push(await run());
   }
-  const half: [string, WrkResult & { target: number; added: number }][] = proxies.map(([name], i) => {
+  const half: [string, WrkResult & { target: number }][] = proxies.map(([name], i) => {
     const mine = halfRuns[i]!;
-    return [name, { target: halfRate, rps: median(mine.map((r) => r.rps)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), added: median(mine.map((r, k) => r.p99 - halfRuns[0]![k]!.p99)) }];
+    return [name, { target: halfRate, rps: median(mine.map((r) => r.rps)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)) }];
   });
 
   const baseline = rows[2][1];
-  console.log(`wrk -t1 -c${connections} -d${seconds}s, node ${process.version}, ${new Date().toISOString()}; the Node proxies: median of ${rounds} interleaved runs (ratios: median of each round's)`);
+  console.log(`wrk -t1 -c${connections} -d${seconds}s, node ${process.version}, ${new Date().toISOString()}; the Node proxies: median of ${rounds} interleaved runs each`);
   console.log('target                                   req/s     p50 ms   p99 ms   vs bare proxy   p99 added   CPU µs/call   bare/this CPU');
   for (const [name, r] of rows) {
-    const cpu = r.cpuUsPerCall === undefined ? '' : `${r.cpuUsPerCall.toFixed(1).padStart(11)}   ${r.cpuRatio!.toFixed(2).padStart(12)}x`;
+    const cpu = r.cpuUsPerCall === undefined ? '' : `${r.cpuUsPerCall.toFixed(1).padStart(11)}   ${(baseline.cpuUsPerCall! / r.cpuUsPerCall).toFixed(2).padStart(12)}x`;
     console.log(
-      `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.ratio ?? r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms ${cpu}`,
+      `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms ${cpu}`,
     );
   }
   console.log('\nat half the gateway\'s peak (one rate for all) target/s  achieved/s  p50 ms   p99 ms   p99 added');
   for (const [name, r] of half) {
     console.log(
-      `${name.padEnd(40)} ${r.target.toFixed(0).padStart(8)}  ${r.rps.toFixed(0).padStart(10)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}   ${r.added.toFixed(2).padStart(7)} ms`,
+      `${name.padEnd(40)} ${r.target.toFixed(0).padStart(8)}  ${r.rps.toFixed(0).padStart(10)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.p99 - half[0][1].p99).toFixed(2).padStart(7)} ms`,
     );
   }
 } finally {

@@ -25,3 +25,4 @@ createServer((req, res) => {
       res.end();
     });
 }).listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
