@@ -224,6 +224,7 @@ export const configSchema = {
   },
   devportal: {
     self_signup: bool(true, 'Let visitors create their own subscriber account at `POST /api/identity/user/v1.0/me` (WSO2 self-registration). With the Admin `USER_SIGNUP` workflow enabled, new accounts stay `PENDING` until an admin approves them.'),
+    workflow_reconcile_interval_ms: int(30_000, 'How often the Developer Portal applies the approvals and rejections it missed (their `WORKFLOW_COMPLETE` event lost): applications still `CREATED`, subscriptions still `ON_HOLD` and sign-ups still `PENDING` whose workflow Admin has completed; also once at start.', { min: 1000, unit: 'ms' }),
   },
   publisher: {
     max_definition_bytes: int(10 * 1024 * 1024, 'Largest OpenAPI definition accepted by `import-openapi`, `validate-openapi` and `PUT /swagger` (upload, inline or fetched from a URL); larger ones answer 413.', { min: 1024, unit: 'bytes' }),

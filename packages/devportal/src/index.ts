@@ -90,7 +90,8 @@ export function registerPublisherSubscriptionRoutes(app: FastifyInstance, deps: 
  * `/api/am/devportal/v3/openapi.json`, WSO2's self-registration endpoint
  * (`/api/identity/user/v1.0/me`). The Publisher's subscription routes are exported
  * (`registerPublisherSubscriptionRoutes`) for the Publisher component to serve. Applies Admin's workflow decisions (`WORKFLOW_COMPLETE` on `notification`)
- * to the applications, subscriptions and users they are about.
+ * to the applications, subscriptions and users they are about, and at start and every
+ * `devportal.workflow_reconcile_interval_ms` the decisions whose event it never got.
  *
  * @example
  * ```ts
@@ -103,6 +104,17 @@ export function createDevPortal(config: GatehouseConfig, deps: DevPortalComponen
   const service = createDevPortalService(config, deps);
   const auth = createManagementAuth(config, deps);
   let sub: HubSubscription | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let reconciling: Promise<unknown> | undefined;
+  // One pass at a time: a slow database must not pile passes up.
+  const reconcile = () => {
+    reconciling ??= service
+      .reconcileWorkflows()
+      .catch((err: unknown) => deps.logger.error({ err }, 'devportal: applying missed workflow decisions failed'))
+      .finally(() => {
+        reconciling = undefined;
+      });
+  };
 
   return {
     name: 'devportal',
@@ -167,14 +179,21 @@ export function createDevPortal(config: GatehouseConfig, deps: DevPortalComponen
       );
     },
     async start() {
-      sub = await deps.hub.subscribe<{ workflowType: string; status: string; subjectRef: string; tenantId: number }>(Topics.Notification, async (e) => {
+      sub = await deps.hub.subscribe<{ referenceId: string; tenantId?: number }>(Topics.Notification, async (e) => {
         if (e.type !== 'WORKFLOW_COMPLETE') return;
-        await service.onWorkflowComplete({ ...e.payload, tenantId: e.payload.tenantId ?? e.tenantId });
+        await service.onWorkflowComplete({ referenceId: e.payload.referenceId, tenantId: e.payload.tenantId ?? e.tenantId });
       });
+      // The event is not replayed once lost; the apim database still holds every decision.
+      reconcile();
+      timer = setInterval(reconcile, config.devportal.workflow_reconcile_interval_ms);
+      timer.unref();
     },
     async stop() {
+      clearInterval(timer);
+      timer = undefined;
       await sub?.unsubscribe();
       sub = undefined;
+      await reconciling;
     },
   };
 }

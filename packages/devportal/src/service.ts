@@ -7,7 +7,7 @@ import { DataErrors } from '@gatehouse/data';
 import type { Databases, Repositories } from '@gatehouse/data';
 import { Topics } from '@gatehouse/events';
 import type { EventHub, Logger } from '@gatehouse/events';
-import { createAdminService, RESIDENT_KEY_MANAGER } from '@gatehouse/admin';
+import { createAdminService, RESIDENT_KEY_MANAGER, WorkflowStatuses } from '@gatehouse/admin';
 import type { PolicyKind, ThrottlePolicy, Workflow, WorkflowType } from '@gatehouse/admin';
 import { createAttemptLimiter, createClient, findClient, isInternalClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
 import type { KmContext, OAuthClient } from '@gatehouse/key-manager';
@@ -55,6 +55,8 @@ export const SUPPORTED_GRANTS = ['client_credentials', 'password', 'refresh_toke
 const DEFAULT_GRANTS = ['client_credentials'];
 // map-keys failures per user over all external key managers, as a multiple of the per key manager threshold.
 const MAP_KEYS_USER_FACTOR = 3;
+// Rows per page when the reconciler lists PENDING users (the repository's largest page).
+const USERS_PAGE = 500;
 
 export function createDevPortalService(config: GatehouseConfig, deps: DevPortalDeps) {
   const { databases, repositories, hub, clock } = deps;
@@ -586,26 +588,92 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
 
   // ---- workflow completions ----------------------------------------------------------------
 
-  /** Applies an Admin decision (WORKFLOW_COMPLETE) to the application or subscription it is about. */
-  const onWorkflowComplete = async (wf: { workflowType: string; status: string; subjectRef: string; tenantId: number }) => {
-    const approved = wf.status === 'APPROVED';
+  /**
+   * Applies an Admin decision to the application, subscription or sign-up it is about, at most once:
+   * the target moves only out of its pending status (a conditional UPDATE), and only the call that
+   * moved it publishes the event, so the WORKFLOW_COMPLETE handler, the reconciler and every portal
+   * replica may all apply the same decision. True when this call applied it.
+   */
+  const applyWorkflowDecision = async (wf: Workflow): Promise<boolean> => {
+    if (wf.status === WorkflowStatuses.Created) return false;
+    const approved = wf.status === WorkflowStatuses.Approved;
+    const tenantId = wf.tenantId;
     if (wf.workflowType === 'APPLICATION_CREATION') {
-      const app = await store.applications.get(wf.tenantId, wf.subjectRef);
-      if (!app || app.status !== ApplicationStatuses.Created) return;
-      await store.applications.setStatus(wf.tenantId, app.id, approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected);
-      await notify(DevPortalEvents.ApplicationUpdate, wf.tenantId, applicationEvent({ ...app, status: approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected }));
-    } else if (wf.workflowType === 'SUBSCRIPTION_CREATION') {
-      const sub = await store.subscriptions.get(wf.tenantId, wf.subjectRef);
-      if (!sub || sub.status !== SubscriptionStatuses.OnHold) return;
-      const updated = (await store.subscriptions.update(wf.tenantId, sub.id, { status: approved ? SubscriptionStatuses.Unblocked : SubscriptionStatuses.Rejected }))!;
-      const [api, app] = await Promise.all([catalog.get(wf.tenantId, sub.apiId), store.applications.get(wf.tenantId, sub.applicationId)]);
-      await notify(DevPortalEvents.SubscriptionUpdate, wf.tenantId, subscriptionEvent(updated, api, app));
-    } else if (wf.workflowType === 'USER_SIGNUP') {
-      const user = await repositories.users.findByUsername(wf.tenantId, wf.subjectRef);
-      if (!user || user.status !== 'PENDING') return;
-      if (approved) await repositories.users.update(wf.tenantId, user.id, { status: 'ACTIVE' });
-      else await repositories.users.delete(wf.tenantId, user.id);
+      if (!(await store.applications.setStatus(tenantId, wf.subjectRef, approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected, ApplicationStatuses.Created))) return false;
+      const app = await store.applications.get(tenantId, wf.subjectRef);
+      if (app) await notify(DevPortalEvents.ApplicationUpdate, tenantId, applicationEvent(app));
+      return true;
     }
+    if (wf.workflowType === 'SUBSCRIPTION_CREATION') {
+      if (!(await store.subscriptions.setStatus(tenantId, wf.subjectRef, approved ? SubscriptionStatuses.Unblocked : SubscriptionStatuses.Rejected, SubscriptionStatuses.OnHold))) return false;
+      const sub = await store.subscriptions.get(tenantId, wf.subjectRef);
+      if (sub) {
+        const [api, app] = await Promise.all([catalog.get(tenantId, sub.apiId), store.applications.get(tenantId, sub.applicationId)]);
+        await notify(DevPortalEvents.SubscriptionUpdate, tenantId, subscriptionEvent(sub, api, app));
+      }
+      return true;
+    }
+    if (wf.workflowType === 'USER_SIGNUP') {
+      const user = await repositories.users.findByUsername(tenantId, wf.subjectRef);
+      // A sign-up made after this workflow (the rejected user deleted, the name taken again) waits for its own.
+      if (!user || user.status !== 'PENDING' || user.createdAt > wf.createdAt) return false;
+      if (approved) return repositories.users.setStatus(tenantId, user.id, 'ACTIVE', 'PENDING');
+      try {
+        await repositories.users.delete(tenantId, user.id);
+        return true;
+      } catch (err) {
+        // Another replica deleted it first.
+        if (DataErrors.is(err, 'DATA_ERR_NOT_FOUND')) return false;
+        throw err;
+      }
+    }
+    return false;
+  };
+
+  /** WORKFLOW_COMPLETE: applies the decision as the apim database holds it (the event names the workflow). */
+  const onWorkflowComplete = async (event: { referenceId: string; tenantId: number }): Promise<boolean> => {
+    const wf = await admin.stores.workflows.get(event.tenantId, event.referenceId);
+    return wf ? applyWorkflowDecision(wf) : false;
+  };
+
+  const pendingUsernames = async (tenantId: number): Promise<string[]> => {
+    const names: string[] = [];
+    for (let offset = 0; ; offset += USERS_PAGE) {
+      const page = await repositories.users.list(tenantId, { limit: USERS_PAGE, offset }, { status: 'PENDING' });
+      names.push(...page.items.map((u) => u.username));
+      if (page.items.length < USERS_PAGE) return names;
+    }
+  };
+
+  /**
+   * Applies the decisions whose WORKFLOW_COMPLETE no portal handled (lost in a crashed Admin's
+   * publish queue while NATS was down): for each application still CREATED, subscription still
+   * ON_HOLD and user still PENDING, its newest workflow if Admin decided it. Scans what is pending,
+   * not the history of decisions. Returns how many decisions this call applied.
+   */
+  const reconcileWorkflows = async (): Promise<number> => {
+    let applied = 0;
+    for (const tenant of await repositories.tenants.list()) {
+      const waiting: [WorkflowType, string[]][] = [
+        ['APPLICATION_CREATION', await store.applications.idsWithStatus(tenant.id, ApplicationStatuses.Created)],
+        ['SUBSCRIPTION_CREATION', await store.subscriptions.idsWithStatus(tenant.id, SubscriptionStatuses.OnHold)],
+        ['USER_SIGNUP', await pendingUsernames(tenant.id)],
+      ];
+      for (const [type, subjects] of waiting) {
+        if (subjects.length === 0) continue;
+        for (const wf of (await admin.stores.workflows.latestBySubject(tenant.id, type, subjects)).values()) {
+          const where = { referenceId: wf.referenceId, workflowType: wf.workflowType, status: wf.status, tenantId: wf.tenantId };
+          try {
+            if (!(await applyWorkflowDecision(wf))) continue;
+            applied++;
+            deps.logger.info(where, 'applied a workflow decision that no WORKFLOW_COMPLETE had applied');
+          } catch (err) {
+            deps.logger.error({ err, ...where }, 'could not apply a workflow decision');
+          }
+        }
+      }
+    }
+    return applied;
   };
 
   // ---- users (self sign-up, password change) ------------------------------------------------
@@ -660,7 +728,7 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     },
   };
 
-  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, policies, startWorkflow, onWorkflowComplete };
+  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, policies, startWorkflow, onWorkflowComplete, reconcileWorkflows };
 }
 
 export type DevPortalService = ReturnType<typeof createDevPortalService>;

@@ -220,9 +220,15 @@ export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
     async usesTier(tenantId: number, tier: string): Promise<boolean> {
       return (await db.selectFrom('dp_applications').select('id').where('tenant_id', '=', tenantId).where('throttling_policy', '=', tier).executeTakeFirst()) !== undefined;
     },
-    async setStatus(tenantId: number, id: string, status: ApplicationStatus): Promise<boolean> {
-      const r = await db.updateTable('dp_applications').set({ status, updated_at: clock.now() }).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
+    /** With `from`, only an application still in that status changes: true for the one caller that moved it. */
+    async setStatus(tenantId: number, id: string, status: ApplicationStatus, from?: ApplicationStatus): Promise<boolean> {
+      let q = db.updateTable('dp_applications').set({ status, updated_at: clock.now() }).where('tenant_id', '=', tenantId).where('id', '=', id);
+      if (from !== undefined) q = q.where('status', '=', from);
+      return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+    },
+    /** Ids of the tenant's applications in `status` (those awaiting a workflow decision: CREATED). */
+    async idsWithStatus(tenantId: number, status: ApplicationStatus): Promise<string[]> {
+      return (await db.selectFrom('dp_applications').select('id').where('tenant_id', '=', tenantId).where('status', '=', status).execute()).map((r) => r.id);
     },
     /** Removes the application with its attributes, subscriptions, key mappings and API key records. */
     async delete(tenantId: number, id: string): Promise<boolean> {
@@ -290,6 +296,21 @@ export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
         .where('id', '=', id)
         .execute();
       return subscriptions.get(tenantId, id);
+    },
+    /** Only a subscription still in status `from` changes: true for the one caller that moved it. */
+    async setStatus(tenantId: number, id: string, status: SubscriptionStatus, from: SubscriptionStatus): Promise<boolean> {
+      const r = await db
+        .updateTable('dp_subscriptions')
+        .set({ status, updated_at: clock.now() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', from)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Ids of the tenant's subscriptions in `status` (those awaiting a workflow decision: ON_HOLD). */
+    async idsWithStatus(tenantId: number, status: SubscriptionStatus): Promise<string[]> {
+      return (await db.selectFrom('dp_subscriptions').select('id').where('tenant_id', '=', tenantId).where('status', '=', status).execute()).map((r) => r.id);
     },
     async delete(tenantId: number, id: string): Promise<boolean> {
       const r = await db.deleteFrom('dp_subscriptions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();

@@ -59,6 +59,11 @@ export interface WorkflowStore {
   get(tenantId: number, referenceId: string): Promise<Workflow | undefined>;
   /** Newest first; `status` and `workflowType` filter. */
   list(tenantId: number, filter: { status?: WorkflowStatus; workflowType?: WorkflowType; limit: number; offset: number }): Promise<{ items: Workflow[]; total: number }>;
+  /**
+   * The newest workflow of `type` about each of `subjectRefs`, by subject. A subject can have had
+   * several: a sign-up rejected (the user deleted), then made again under the same username.
+   */
+  latestBySubject(tenantId: number, type: WorkflowType, subjectRefs: readonly string[]): Promise<Map<string, Workflow>>;
   /** Moves a CREATED workflow to APPROVED or REJECTED; false when it was not CREATED (a concurrent decision wins once). */
   complete(tenantId: number, referenceId: string, status: 'APPROVED' | 'REJECTED', attributes: Record<string, string>, note: string | null): Promise<boolean>;
 }
@@ -80,6 +85,9 @@ function toWorkflow(row: Selectable<AdminWorkflowsTable>): Workflow {
     updatedAt: Number(row.updated_at),
   };
 }
+
+// Bound parameters per `in (...)` list, far below SQLite's and PostgreSQL's limits.
+const IN_LIST_CHUNK = 500;
 
 export function createWorkflowStore(db: Kysely<ApimSchema>, clock: Clock): WorkflowStore {
   const table = 'admin_workflows' as const;
@@ -115,6 +123,22 @@ export function createWorkflowStore(db: Kysely<ApimSchema>, clock: Clock): Workf
       const count = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
       const rows = await query.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
       return { items: rows.map(toWorkflow), total: Number(count?.n ?? 0) };
+    },
+    async latestBySubject(tenantId, type, subjectRefs) {
+      const out = new Map<string, Workflow>();
+      for (let i = 0; i < subjectRefs.length; i += IN_LIST_CHUNK) {
+        const rows = await db
+          .selectFrom(table)
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('workflow_type', '=', type)
+          .where('subject_ref', 'in', subjectRefs.slice(i, i + IN_LIST_CHUNK))
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute();
+        for (const row of rows) out.set(row.subject_ref, toWorkflow(row));
+      }
+      return out;
     },
     async complete(tenantId, referenceId, status, attributes, note) {
       const result = await db

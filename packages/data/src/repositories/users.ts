@@ -53,10 +53,12 @@ export interface UserRepository {
   create(tenantId: number, input: NewUser): Promise<User>;
   getById(tenantId: number, id: string): Promise<User | undefined>;
   findByUsername(tenantId: number, username: string): Promise<User | undefined>;
-  /** Ordered by username. */
-  list(tenantId: number, page?: PageRequest): Promise<Page<User>>;
+  /** Ordered by username; `filter.status` lists only users in that status (the PENDING sign-ups). */
+  list(tenantId: number, page?: PageRequest, filter?: { status?: UserStatus }): Promise<Page<User>>;
   /** Throws DATA_ERR_NOT_FOUND. */
   update(tenantId: number, id: string, patch: UserPatch): Promise<User>;
+  /** Moves a user from status `from` to `status`; false when the user is not (or no longer) in `from`, so one of concurrent callers wins. */
+  setStatus(tenantId: number, id: string, status: UserStatus, from: UserStatus): Promise<boolean>;
   /** Throws DATA_ERR_NOT_FOUND. */
   setPassword(tenantId: number, id: string, password: string): Promise<void>;
   /** Replaces the user's roles, in one transaction. Throws DATA_ERR_NOT_FOUND (user or role). */
@@ -160,15 +162,13 @@ export function createUserRepository(db: Kysely<SharedSchema>, deps: RepositoryD
       return row && toUser(row);
     },
 
-    async list(tenantId, page) {
+    async list(tenantId, page, filter = {}) {
       const { limit, offset } = pageBounds(page);
+      let q = db.selectFrom('users').where('tenant_id', '=', tenantId);
+      if (filter.status !== undefined) q = q.where('status', '=', filter.status);
       const [rows, count] = await Promise.all([
-        db.selectFrom('users').select(userColumns).where('tenant_id', '=', tenantId).orderBy('username').limit(limit).offset(offset).execute(),
-        db
-          .selectFrom('users')
-          .select((eb) => eb.fn.countAll().as('total'))
-          .where('tenant_id', '=', tenantId)
-          .executeTakeFirstOrThrow(),
+        q.select(userColumns).orderBy('username').limit(limit).offset(offset).execute(),
+        q.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map(toUser), total: Number(count.total), limit, offset };
     },
@@ -184,6 +184,17 @@ export function createUserRepository(db: Kysely<SharedSchema>, deps: RepositoryD
       const user = await getById(tenantId, id);
       if (!user) throw notFound(tenantId, id);
       return user;
+    },
+
+    async setStatus(tenantId, id, status, from) {
+      const result = await db
+        .updateTable('users')
+        .set({ status, updated_at: deps.clock.now() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
 
     async setPassword(tenantId, id, password) {
