@@ -39,7 +39,7 @@ export interface GatewayOptions {
   readonly throttle?: ThrottleOptions;
   /** How often expired revocations are forgotten (default one minute). */
   readonly purgeIntervalMs?: number;
-  /** How long one introspection at an external key manager may take, connect to answer (default 5 s). */
+  /** How long one call to an external key manager (introspection, JWKS) may take, connect to answer; default `gateway.key_manager_timeout_ms`. */
   readonly keyManagerTimeoutMs?: number;
   /** Client addresses from X-Forwarded-For (behind a trusted load balancer only). */
   readonly trustForwardedFor?: boolean;
@@ -98,7 +98,8 @@ export interface Gateway {
  * database connection.
  */
 export function createGateway(config: GatehouseConfig, deps: GatewayDeps, options: GatewayOptions = {}): Gateway {
-  const verifier = new TokenVerifier();
+  const keyManagerTimeoutMs = options.keyManagerTimeoutMs ?? config.gateway.key_manager_timeout_ms;
+  const verifier = new TokenVerifier({ jwksTimeoutMs: keyManagerTimeoutMs });
   const data = new GatewayData();
   const collector = new AnalyticsCollector(deps.hub, deps.logger);
   const throttle = createRateCounter(options.throttle ?? { mode: config.gateway.throttling }, { hub: deps.hub, gatewayId: deps.nodeId ?? 'gateway', logger: deps.logger, metrics: deps.metrics });
@@ -211,7 +212,7 @@ export function createGateway(config: GatehouseConfig, deps: GatewayDeps, option
       verifier.setAuthority(authority, failureLog('Resident Key Manager'));
     },
     setIntrospection(keyManagers) {
-      const timeoutMs = options.keyManagerTimeoutMs ?? 5_000;
+      const timeoutMs = keyManagerTimeoutMs;
       verifier.setIntrospectingKeyManagers(
         keyManagers.map((km) => {
           const introspector: Introspector =

@@ -126,8 +126,9 @@ async function register(clientName: string): Promise<{ clientId: string; clientS
 /** A standalone gateway on the platform, its Resident Key Manager introspections counted, its log kept. */
 async function standaloneGateway(name: string, client: { clientId: string; clientSecret: string }, store: LocalStore): Promise<{ gw: Gateway; base: string }> {
   const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, cb) => (logs.push({ gateway: name, ...(JSON.parse(chunk.toString()) as Record<string, unknown>) }), cb()) }));
-  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
-  const g = createGateway(config, { logger, hub: p.node.hub, tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) }, { keyManagerTimeoutMs: TIMEOUT_MS });
+  // The timeout as an operator sets it (gateway.key_manager_timeout_ms), not as a code option.
+  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--gateway.key_manager_timeout_ms', String(TIMEOUT_MS), '--data-dir', dir.path], env: {} });
+  const g = createGateway(config, { logger, hub: p.node.hub, tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) });
   await g.start();
   const source = createHttpControlPlane({ baseUrl: p.node.baseUrl, clientId: client.clientId, clientSecret: client.clientSecret, timeoutMs: 2_000 });
   const real = source.credentials;

@@ -100,7 +100,10 @@ export class TokenVerifier {
   /** External key managers' fetched keys, kept for the local snapshot and used while their JWKS URI fails. */
   readonly jwks: JwksCache;
 
-  constructor(options: { maxCache?: number; clockToleranceS?: number; now?: () => number; jwks?: JwksCache } = {}) {
+  readonly #jwksTimeoutMs: number;
+
+  constructor(options: { maxCache?: number; clockToleranceS?: number; now?: () => number; jwks?: JwksCache; jwksTimeoutMs?: number } = {}) {
+    this.#jwksTimeoutMs = options.jwksTimeoutMs ?? 5_000;
     this.#maxCache = options.maxCache ?? 100_000;
     this.#clockToleranceS = options.clockToleranceS ?? 30;
     this.#now = options.now ?? Date.now;
@@ -155,7 +158,7 @@ export class TokenVerifier {
         ? existing.keys
         : issuer.jwks
           ? createLocalJWKSet(issuer.jwks)
-          : this.jwks.keys(issuer.jwksUri as string, { cooldownDuration: 30_000, timeoutDuration: 5_000, cacheMaxAge: 600_000 });
+          : this.jwks.keys(issuer.jwksUri as string, { cooldownDuration: 30_000, timeoutDuration: this.#jwksTimeoutMs, cacheMaxAge: 600_000 });
       next.set(issuer.issuer, { issuer, keys });
     }
     this.#issuers.clear();
