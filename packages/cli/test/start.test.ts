@@ -80,6 +80,10 @@ describe('gatehouse start (all-in-one)', () => {
     assert.match(String(res.headers['content-type']), /text\/plain/);
     assert.match(res.text, /gatehouse_component_up\{component="gateway",node="[^"]+",profile="all-in-one"\} 1/);
     assert.match(res.text, /gatehouse_process_resident_memory_bytes/);
+    // The Publisher's usage consumer, read at scrape time (its counting is tested in publisher/test/usage.test.ts).
+    for (const name of ['batches', 'duplicate_batches', 'events', 'skipped_events', 'failed_batches', 'lost_batches']) {
+      assert.match(res.text, new RegExp(`^gatehouse_usage_${name}_total\\{node="[^"]+",profile="all-in-one"\\} \\d+$`, 'm'), name);
+    }
   });
 
   it('answers a management API without a token with 401 in WSO2 error shape, unknown paths with 404', async () => {

@@ -11,7 +11,7 @@ import { createDocumentService } from './documents.ts';
 import { PUBLISHER_BASE, publisherRoutes } from './routes/publisher.ts';
 import { INTERNAL_DATA_BASE, internalDataRoutes } from './routes/internal.ts';
 import { createPublisherService } from './service.ts';
-import { createUsageConsumer } from './usage/consumer.ts';
+import { createUsageConsumer, type UsageConsumerStats } from './usage/consumer.ts';
 import { usageStore } from './usage/store.ts';
 
 export { PublisherErrors } from './errors.ts';
@@ -49,6 +49,8 @@ export interface PublisherComponent {
   routes(app: FastifyInstance): Promise<void>;
   /** Starts folding the gateways' analytics events into the usage figures. */
   start(): Promise<void>;
+  /** What this process's usage consumer has folded, skipped and lost so far (for `/metrics`). */
+  readonly usageStats: () => Readonly<UsageConsumerStats>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export function createPublisher(config: GatehouseConfig, deps: PublisherDeps): P
     name: 'publisher',
     start: () => usage.start(),
     stop: () => usage.stop(),
+    usageStats: () => usage.stats,
     async routes(app) {
       // Route schemas use the control plane's strict validator; these compile the JSON parts of
       // multipart bodies, which fastify does not validate.

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SUPER_TENANT_ID, type ComponentName } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
+import { scrapedGauges } from '@gatehouse/runtime';
 import type { Component, ComponentDeps, ComponentFactory } from './components.ts';
 
 /** The deps of a control-plane component: the databases and the server keys are always there. */
@@ -42,6 +43,15 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
     const [{ createPublisher }, { registerPublisherSubscriptionRoutes }] = await Promise.all([import('@gatehouse/publisher'), import('@gatehouse/devportal')]);
     return withStores('publisher', async (config, deps) => {
       const publisher = await createPublisher(config, deps);
+      const usage = publisher.usageStats;
+      scrapedGauges(deps.metrics, {
+        gatehouse_usage_batches_total: { help: 'Analytics batches this process folded into the usage figures', read: () => usage().batches },
+        gatehouse_usage_duplicate_batches_total: { help: 'Analytics batches another replica had folded already', read: () => usage().duplicates },
+        gatehouse_usage_events_total: { help: 'API calls counted in the usage figures by this process', read: () => usage().events },
+        gatehouse_usage_skipped_events_total: { help: 'Call events skipped: malformed, or older than the retention', read: () => usage().skipped },
+        gatehouse_usage_failed_batches_total: { help: 'Analytics batches given up after the database kept failing', read: () => usage().failed },
+        gatehouse_usage_lost_batches_total: { help: 'Analytics batches the event hub no longer had when this process asked for them', read: () => usage().lost },
+      });
       return {
         ...publisher,
         // The Publisher's view of subscriptions (list, block, unblock) is the Developer Portal's data.
