@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
+import { clientBasicAuth, dcrRequest } from '@gatehouse/testing';
 import { checkA11y, chromiumSkip, screenshot, signIn, startUi, type UiHarness } from './harness.ts';
 
 const skip = chromiumSkip();
@@ -256,7 +257,7 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     assertClean(ui, page);
   });
 
-  it('key managers: an external one is added from its well-known URL, turned off and on, and deleted', async () => {
+  it('key managers: an external one is added from its well-known URL with a connector client, turned off, edited (its secret kept), and deleted', async () => {
     await page.goto(`${ui.baseUrl}/admin/key-managers`);
     await page.getByRole('cell', { name: 'Resident Key Manager', exact: true }).waitFor();
     await page.getByTestId('add-key-manager').click();
@@ -268,6 +269,14 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     const tokenEndpoint = await dialog.getByTestId('key-manager-tokenEndpoint').inputValue();
     assert.match(tokenEndpoint, /\/oauth2\/token$/);
     assert.notEqual(await dialog.getByTestId('key-manager-jwksUri').inputValue(), '');
+    // The connector: the client the gateways introspect its opaque tokens with, and which tokens those are.
+    await dialog.getByTestId('key-manager-client-id').fill('gw-client-1');
+    await dialog.getByLabel('Client secret').fill('corp-secret-1');
+    const pattern = dialog.getByTestId('key-manager-token-pattern-0');
+    await pattern.fill('corp-[a-z0-9');
+    assert.match(await fieldError(pattern), /^Not a regular expression/, 'checked as it is typed');
+    await pattern.fill('corp-[a-z0-9]+');
+    await pattern.and(page.locator('[aria-invalid="true"]')).waitFor({ state: 'detached' });
     await a11y(page);
     await screenshot(page, 'admin-key-manager-discovered');
     // The server refuses a second key manager with the Resident one's issuer? Either way, a clash of names is refused.
@@ -275,6 +284,7 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     await dialog.getByTestId('key-manager-save').click();
     await dialog.getByTestId('form-error').waitFor();
     assert.equal(await dialog.getByTestId('key-manager-tokenEndpoint').inputValue(), tokenEndpoint, 'input kept after the refusal');
+    assert.equal(await dialog.getByLabel('Client secret').inputValue(), 'corp-secret-1', 'the secret kept after the refusal');
     await dialog.getByTestId('key-manager-name').fill('CorpIdP');
     await dialog.getByTestId('key-manager-save').click();
     await dialog.waitFor({ state: 'detached' });
@@ -286,11 +296,61 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     const kms = await ui.call<{ list: { id: string; name: string; enabled: boolean }[] }>('GET', `${ADMIN}/key-managers`, token);
     const corp = kms.body.list.find((k) => k.name === 'CorpIdP');
     assert.equal(corp?.enabled, false);
-    const full = await ui.call<{ tokenEndpoint: string; certificates: { type: string } }>('GET', `${ADMIN}/key-managers/${corp!.id}`, token);
+    const full = await ui.call<{ tokenEndpoint: string; introspectionEndpoint: string; certificates: { type: string } }>('GET', `${ADMIN}/key-managers/${corp!.id}`, token);
     assert.equal(full.body.tokenEndpoint, tokenEndpoint, 'turning it off kept the other fields');
     assert.equal(full.body.certificates.type, 'JWKS');
     await a11y(page);
     await screenshot(page, 'admin-key-managers');
+
+    // Edit: a new client id, the secret left empty (kept); a refused save keeps what was typed.
+    await page.getByRole('button', { name: 'Edit CorpIdP' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit CorpIdP' });
+    assert.equal(await edit.getByTestId('key-manager-client-id').inputValue(), 'gw-client-1');
+    assert.equal(await edit.getByTestId('key-manager-name').isDisabled(), true);
+    assert.equal(await edit.getByLabel('Client secret').inputValue(), '', 'the secret is never shown');
+    await edit.getByText('Leave empty to keep the stored secret').waitFor();
+    assert.equal(await edit.getByTestId('key-manager-token-pattern-0').inputValue(), 'corp-[a-z0-9]+');
+    await edit.getByTestId('key-manager-client-id').fill('gw-client-2');
+    await edit.getByTestId('key-manager-description').fill('x'.repeat(300));
+    await edit.getByTestId('key-manager-save').click();
+    assert.match(await fieldError(edit.getByTestId('key-manager-description')), /256/);
+    assert.equal(await edit.getByTestId('key-manager-client-id').inputValue(), 'gw-client-2', 'input kept after the refusal');
+    await edit.getByTestId('key-manager-description').fill('Corporate identity provider');
+    await edit.getByTestId('key-manager-connector').scrollIntoViewIfNeeded();
+    await a11y(page);
+    await screenshot(page, 'admin-key-manager-edit');
+    await edit.getByTestId('key-manager-save').click();
+    await edit.waitFor({ state: 'detached' });
+    const edited = await ui.call<{ description: string; enabled: boolean; tokenEndpoint: string; additionalProperties: Record<string, unknown>; tokenValidation: unknown[] }>('GET', `${ADMIN}/key-managers/${corp!.id}`, token);
+    assert.equal(edited.body.additionalProperties.client_id, 'gw-client-2');
+    assert.equal(edited.body.additionalProperties.client_secret, undefined, 'Admin never answers the secret');
+    assert.deepEqual(edited.body.tokenValidation, [{ enable: true, type: 'REFERENCE', value: 'corp-[a-z0-9]+' }]);
+    assert.equal(edited.body.description, 'Corporate identity provider');
+    assert.equal(edited.body.enabled, false, 'the edit kept the other fields');
+    assert.equal(edited.body.tokenEndpoint, tokenEndpoint);
+    // The secret is still stored: the internal data API hands it to a gateway's (internal) client.
+    const registered = await dcrRequest(ui.baseUrl, 'admin', ui.adminPassword, { clientName: 'gatehouse-internal-ui-e2e', owner: 'admin', grantType: 'client_credentials' });
+    assert.equal(registered.status, 200);
+    const gw = (await registered.json()) as { clientId: string; clientSecret: string };
+    const granted = await fetch(`${ui.baseUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: clientBasicAuth(gw.clientId, gw.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=apim:admin',
+    });
+    assert.equal(granted.status, 200);
+    const gwToken = ((await granted.json()) as { access_token: string }).access_token;
+    const internal = await ui.call<{ list: { name: string; introspection?: { endpoint: string; clientId?: string; clientSecret?: string; tokenPatterns?: string[] } }[] }>('GET', '/internal/data/v1/keymanagers', gwToken);
+    const introspection = internal.body.list.find((k) => k.name === 'CorpIdP')?.introspection;
+    assert.deepEqual(introspection, { endpoint: full.body.introspectionEndpoint, clientId: 'gw-client-2', clientSecret: 'corp-secret-1', tokenPatterns: ['corp-[a-z0-9]+'] });
+
+    // The Resident Key Manager is edited too, but its type and endpoints are Gatehouse's own, and it has no connector.
+    await page.getByRole('button', { name: 'Edit Resident Key Manager' }).click();
+    const resident = page.getByRole('dialog', { name: 'Edit Resident Key Manager' });
+    await resident.getByTestId('key-manager-form').waitFor();
+    assert.equal(await resident.getByTestId('key-manager-issuer').isDisabled(), true);
+    assert.equal(await resident.getByTestId('key-manager-connector').count(), 0);
+    await page.keyboard.press('Escape');
+    await resident.waitFor({ state: 'detached' });
 
     await page.getByRole('button', { name: 'Delete CorpIdP' }).click();
     await page.getByRole('dialog', { name: 'Delete the key manager' }).getByRole('button', { name: 'Delete' }).click();
