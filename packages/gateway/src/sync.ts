@@ -114,6 +114,19 @@ interface NotificationPayload {
   environments?: string[];
 }
 
+/** What a gateway tells the Publisher about one deployment (internal-data records DEPLOY_ACK). */
+interface DeploymentAck {
+  readonly type: 'DEPLOY_ACK' | 'UNDEPLOY_ACK';
+  readonly apiId: string;
+  readonly revisionId: string | null;
+  readonly environment: string;
+  readonly status: 'DEPLOYED' | 'FAILED';
+  readonly error?: string;
+  readonly tenantId?: number;
+}
+
+const ackKey = (environment: string, apiId: string) => `${environment}\0${apiId}`;
+
 export interface GatewaySyncOptions {
   readonly gateway: Gateway;
   readonly source: ControlPlaneSource;
@@ -139,9 +152,11 @@ export type GatewayStateSource = 'none' | 'snapshot' | 'control-plane';
  * managers and their keys, revocations, blocking conditions), pull everything for the gateway's
  * environments (retrying with backoff while the control plane is unreachable) and replace it,
  * then follow events, pulling the one API a deploy event names. The state is saved whole after
- * each pull and section by section, batched, as events change it; deployments are acknowledged
- * on the event hub, so the Publisher can show which gateways really have one. The gateway is
- * ready (`/health/ready`) once it has a state, pulled or loaded.
+ * each pull and section by section, batched, as events change it. Deployments are acknowledged
+ * on the event hub, so the Publisher can show which gateways really have one: those an event
+ * names, and after each pull those whose revision or outcome this gateway has not acknowledged
+ * yet (an event can be lost); one that could not be published waits for the next pull or
+ * heartbeat. The gateway is ready (`/health/ready`) once it has a state, pulled or loaded.
  */
 export class GatewaySync {
   readonly #o: GatewaySyncOptions;
@@ -161,6 +176,11 @@ export class GatewaySync {
   #policies: readonly SourcePolicy[] = [];
   #keyManagers: readonly SourceKeyManager[] = [];
   readonly #snapshot: SnapshotStore;
+  /** Acknowledgements not published yet, the latest per environment and API. */
+  readonly #unacked = new Map<string, DeploymentAck>();
+  /** Per environment and API, what the Publisher was last told (`revision status`): a pull acknowledges only what differs. */
+  readonly #acked = new Map<string, string>();
+  #acking = false;
 
   constructor(options: GatewaySyncOptions) {
     this.#o = options;
@@ -215,7 +235,10 @@ export class GatewaySync {
       await hub.subscribe(Topics.KeyManager, () => this.#refreshData('key managers')),
       await hub.subscribe<Partial<SourceBlockingCondition>>(Topics.ThrottleData, (e) => this.#onThrottleData(e)),
     );
-    this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs ?? 10_000);
+    this.#heartbeat = setInterval(() => {
+      void this.#beat();
+      void this.#sendAcks();
+    }, this.#o.heartbeatMs ?? 10_000);
     this.#heartbeat.unref();
     // Events published while this gateway was cut off from the event hub may never come (a
     // publisher gave up, or a stream was trimmed): when the hub comes back, pull everything again.
@@ -331,9 +354,12 @@ export class GatewaySync {
       this.#pulledAt = Date.now();
       this.#lastPullError = undefined;
       this.#o.logger.info({ apis: this.#o.gateway.apis().length, ...this.#o.gateway.data.counts, replaced: from }, 'runtime state loaded from the control plane');
+      // Not awaited: with the event hub down, a publish waits for it.
+      void this.#sendAcks();
       await this.#snapshot.saveAll(this.#pulledAt);
     } catch (err) {
       if (this.#stopped) return;
+      void this.#sendAcks();
       this.#lastPullError = (err as Error).message;
       const next = Math.min(backoffMs * 2, this.#o.retryMaxMs ?? 30_000);
       this.#o.logger.warn({ err: (err as Error).message, retryInMs: backoffMs }, 'control plane unreachable: serving what this gateway has');
@@ -394,9 +420,24 @@ export class GatewaySync {
   }
 
   #replaceAll(artifacts: readonly DeployedArtifact[]): void {
+    const served = this.#all();
+    this.#fill(artifacts);
+    try {
+      this.#apply();
+    } catch (err) {
+      // The route table is unchanged: keep what it serves, and report the deployments it could not take.
+      this.#fill(served);
+      for (const a of artifacts) this.#ackPulled(a, this.#artifacts.get(a.environment)?.get(a.apiId)?.revisionId === a.revisionId ? undefined : (err as Error).message);
+      throw err;
+    }
+    for (const a of artifacts) this.#ackPulled(a);
+    const live = new Set(artifacts.map((a) => ackKey(a.environment, a.apiId)));
+    for (const key of this.#acked.keys()) if (!live.has(key)) this.#acked.delete(key);
+  }
+
+  #fill(artifacts: readonly DeployedArtifact[]): void {
     this.#artifacts.clear();
     for (const a of artifacts) this.#put(a);
-    this.#apply();
   }
 
   #put(a: DeployedArtifact): void {
@@ -454,6 +495,7 @@ export class GatewaySync {
     for (const env of mine) {
       let status: 'DEPLOYED' | 'FAILED' = 'DEPLOYED';
       let error: string | undefined;
+      const served = this.#artifacts.get(env)?.get(apiId);
       try {
         if (e.type === 'REMOVE_API_FROM_GATEWAY') {
           this.#artifacts.get(env)?.delete(apiId);
@@ -468,10 +510,51 @@ export class GatewaySync {
         status = 'FAILED';
         error = (err as Error).message;
         this.#o.logger.error({ err: error, apiId, env }, 'could not apply a deployment');
+        // Still what the route table serves, so a later pull tells a failed revision from a served one.
+        if (served) this.#put(served);
+        else this.#artifacts.get(env)?.delete(apiId);
       }
-      await this.#o.hub
-        .publish(Topics.DeploymentAck, e.type === 'REMOVE_API_FROM_GATEWAY' ? 'UNDEPLOY_ACK' : 'DEPLOY_ACK', { apiId, revisionId: revisionId ?? null, environment: env, gatewayId: this.#o.gatewayId, status, error }, { tenantId: e.tenantId })
-        .catch((err: unknown) => this.#o.logger.warn({ err }, 'deployment acknowledgement not published'));
+      this.#unacked.set(ackKey(env, apiId), { type: e.type === 'REMOVE_API_FROM_GATEWAY' ? 'UNDEPLOY_ACK' : 'DEPLOY_ACK', apiId, revisionId: revisionId ?? null, environment: env, status, error, tenantId: e.tenantId });
+    }
+    await this.#sendAcks();
+  }
+
+  /** Queues a pulled deployment's acknowledgement, unless the Publisher already has this outcome of it from this gateway. */
+  #ackPulled(a: DeployedArtifact, error?: string): void {
+    const status = error === undefined ? 'DEPLOYED' : 'FAILED';
+    const key = ackKey(a.environment, a.apiId);
+    if (this.#acked.get(key) === `${a.revisionId} ${status}`) return;
+    this.#unacked.set(key, { type: 'DEPLOY_ACK', apiId: a.apiId, revisionId: a.revisionId, environment: a.environment, status, error });
+  }
+
+  /**
+   * Publishes the waiting acknowledgements one at a time, until none is left or one fails (it
+   * waits for the next pull or heartbeat). One run at a time; a run takes what is queued meanwhile.
+   */
+  async #sendAcks(): Promise<void> {
+    if (this.#acking) return;
+    this.#acking = true;
+    try {
+      for (let [next] = this.#unacked; next && !this.#stopped; [next] = this.#unacked) {
+        const [key, ack] = next;
+        try {
+          await this.#o.hub.publish(
+            Topics.DeploymentAck,
+            ack.type,
+            { apiId: ack.apiId, revisionId: ack.revisionId, environment: ack.environment, gatewayId: this.#o.gatewayId, status: ack.status, error: ack.error },
+            { tenantId: ack.tenantId },
+          );
+        } catch (err) {
+          if (!this.#stopped) this.#o.logger.warn({ err, waiting: this.#unacked.size }, 'deployment acknowledgement not published; retrying at the next pull or heartbeat');
+          return;
+        }
+        // A newer outcome queued meanwhile stays queued.
+        if (this.#unacked.get(key) === ack) this.#unacked.delete(key);
+        if (ack.type === 'UNDEPLOY_ACK') this.#acked.delete(key);
+        else this.#acked.set(key, `${ack.revisionId} ${ack.status}`);
+      }
+    } finally {
+      this.#acking = false;
     }
   }
 

@@ -9,6 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNode, type RunningNode } from '@gatehouse/cli';
 import { loadConfig } from '@gatehouse/config';
+import { Topics } from '@gatehouse/events';
 import { api, clientBasicAuth, freePorts, httpCall, managementClient, servicesRequired, spawnNode, startMockUpstream, tempDir, type ApiCaller, type MockUpstream, type Spawned } from '@gatehouse/testing';
 
 // Issue #6, with real processes: a control plane (in this process, restartable on its own data
@@ -20,7 +21,9 @@ import { api, clientBasicAuth, freePorts, httpCall, managementClient, servicesRe
 // revoked token 401, a blocked application and a blocked address 403, an API key 200. The control
 // plane comes back and a change is picked up. A snapshot of an older format is ignored (logged)
 // and the gateway waits, unready, for the control plane. NATS down: the gateway stays ready, and a
-// gateway started while NATS is down serves, then connects when NATS starts.
+// gateway started while NATS is down serves, then connects when NATS starts. A deployment whose
+// event was lost (NATS down, the control plane stopped with it queued) is acknowledged by the gateway
+// once its pull serves it.
 
 const NATS_BIN = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p));
 const skip = NATS_BIN ? false : 'nats-server is not installed (skipped)';
@@ -66,6 +69,7 @@ describe('gateway snapshot: a standalone gateway process, the control plane down
   let gwBase: string;
   let gwClient: { clientId: string; clientSecret: string };
   let dp: ApiCaller;
+  let pub: ApiCaller;
   let apiId: string;
   const tokens: Record<'subscribed' | 'unsubscribed' | 'revoked' | 'blocked', string> = { subscribed: '', unsubscribed: '', revoked: '', blocked: '' };
   let unsubscribedApp: string;
@@ -147,6 +151,7 @@ describe('gateway snapshot: a standalone gateway process, the control plane down
     await startControlPlane();
     const mgmt = managementClient(cpUrl(), ADMIN_PASSWORD, { clientName: 'snapshot-tests' });
     const admin = api(cpUrl(), await mgmt.token('admin', ADMIN_PASSWORD, 'apim:api_view apim:api_create apim:api_publish apim:api_manage apim:admin apim:tier_view'));
+    pub = admin;
     dp = api(cpUrl(), await mgmt.token('admin', ADMIN_PASSWORD, 'apim:subscribe apim:app_manage apim:sub_manage'));
     gwClient = await managementClient(cpUrl(), ADMIN_PASSWORD, { clientName: 'gatehouse-internal-snapshot-gw' }).register({ grantType: 'client_credentials' });
 
@@ -307,5 +312,37 @@ describe('gateway snapshot: a standalone gateway process, the control plane down
     assert.equal(revoke.status, 200);
     assert.equal(await until('the revocation event', () => bearer(token), (st) => st === 401, 1_000), 401, 'applied within a second');
     assert.equal(await bearer(tokens.subscribed), 200, 'other tokens still served');
+  });
+
+  it('acknowledges a deployment whose event was lost once its pull serves it (regression: it stayed CREATED)', async () => {
+    const lost = await pub.json<{ id: string }>('POST', `${PUB}/apis`, {
+      name: 'Lost', context: '/lost', version: 'v1', policies: ['Unlimited'],
+      endpointConfig: { endpoint_type: 'http', production_endpoints: { url: backend.url } },
+      operations: [{ target: '/items', verb: 'GET', authType: 'None', throttlingPolicy: 'Unlimited', scopes: [] }],
+    }, 201);
+    const rev = await pub.json<{ id: string }>('POST', `${PUB}/apis/${lost.id}/revisions`, { description: 'r1' }, 201);
+    await stopNats();
+    await pub.json('POST', `${PUB}/apis/${lost.id}/deploy-revision?revisionId=${rev.id}`, [{ name: 'Default', vhost: 'localhost' }], 200);
+    // Stopped with the deploy event still queued: it waits 3 s for NATS, then loses it.
+    await stopControlPlane();
+    await startNats();
+    await startControlPlane();
+
+    // The gateway, reconnected, pulls (retrying until the control plane answers), then acknowledges.
+    assert.equal(await until('the pull', async () => (await httpCall(`${gwBase}/lost/v1/items`)).status, (s) => s === 200, 35_000), 200);
+    const deployments = () => pub.json<{ list: { revisionUuid: string; status: string; deployedGatewayCount: number }[] }>('GET', `${PUB}/apis/${lost.id}/deployments`, undefined, 200);
+    const { list } = await until('the acknowledgement', deployments, (d) => d.list[0]?.status !== 'CREATED', 10_000);
+    assert.deepEqual(list.map((d) => [d.revisionUuid, d.status, d.deployedGatewayCount]), [[rev.id, 'DEPLOYED', 1]]);
+
+    // Once: the acknowledgements stored on the stream.
+    const seen: string[] = [];
+    const hub = (cp as RunningNode).hub;
+    const sub = await hub.subscribe<{ apiId?: string; gatewayId?: string; status?: string }>(Topics.DeploymentAck, (e) => {
+      if (e.payload.apiId === lost.id) seen.push(`${e.type} ${e.payload.gatewayId} ${e.payload.status}`);
+    }, { fromSeq: 1 });
+    const last = await hub.lastSeq(Topics.DeploymentAck);
+    await until('the stored acknowledgements', async () => sub.lastSeq, (n) => n >= last);
+    await sub.unsubscribe();
+    assert.deepEqual(seen, ['DEPLOY_ACK gw-snapshot DEPLOYED']);
   });
 });

@@ -98,5 +98,43 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await dbs.shared.selectFrom('api_definitions').select('api_id').where('api_id', '=', api.id).executeTakeFirst(), undefined);
       await hub.close?.();
     });
+
+    // Gateways acknowledge again after each pull what they have not acknowledged yet (a lost event,
+    // a publish that failed), and every control-plane replica records every acknowledgement.
+    it('records a gateway\'s acknowledgement once however often it comes, even twice at once; a late one for a replaced revision changes nothing', async () => {
+      const keys = createServerKeys('store-test-secret-0123456789abcdef');
+      const repositories = createRepositories(dbs, { passwordParams: { N: 1024, r: 8, p: 1 } });
+      await seedDefaults(repositories, { adminPassword: 'admin-password-0123456789' });
+      const hub = createInProcessHub({});
+      const clock = { now: () => Date.now() };
+      const svc = createPublisherService({ databases: dbs, repositories, keys, hub, clock });
+      const actor = { username: 'admin', tenantId: T };
+      const api = await svc.createApi(actor, { name: 'Acked', context: '/acked', version: '1', endpointConfig: { endpoint_type: 'http', production_endpoints: { url: 'https://acked.example.com' } } });
+      const ack = (revisionId: string, gatewayId: string, status: 'DEPLOYED' | 'FAILED') =>
+        recordGatewayAcknowledgement({ databases: dbs, clock }, { tenantId: T, apiId: api.id, revisionId, environment: 'Default', gatewayId, status });
+      const deployment = async () => {
+        const [d] = await svc.deployments(T, api.id);
+        return { revision: d?.revisionUuid, status: d?.status, deployed: d?.deployedGatewayCount, failed: d?.failedGatewayCount, since: d?.successDeployedTime };
+      };
+
+      const r1 = await svc.createRevision(actor, api.id, 'r1');
+      await svc.deploy(actor, api.id, r1.id, [{ name: 'Default' }]);
+      // Regression: on PostgreSQL, two at once used to fail on the primary key (delete, then insert).
+      for (let i = 0; i < 10; i++) assert.deepEqual(await Promise.all([1, 2, 3, 4].map(() => ack(r1.id, 'gw-a', 'DEPLOYED'))), [true, true, true, true]);
+      const first = await deployment();
+      assert.deepEqual({ ...first, since: undefined }, { revision: r1.id, status: 'DEPLOYED', deployed: 1, failed: 0, since: undefined });
+      assert.equal(await ack(r1.id, 'gw-a', 'DEPLOYED'), true);
+      assert.deepEqual(await deployment(), first, 'acknowledged again: the same deployment, first success time kept');
+
+      const r2 = await svc.createRevision(actor, api.id, 'r2');
+      await svc.deploy(actor, api.id, r2.id, [{ name: 'Default' }]);
+      assert.equal(await ack(r1.id, 'gw-a', 'DEPLOYED'), false, 'a late acknowledgement of the replaced revision is ignored');
+      assert.deepEqual(await deployment(), { revision: r2.id, status: 'CREATED', deployed: 0, failed: 0, since: undefined });
+      await ack(r2.id, 'gw-a', 'FAILED');
+      assert.equal((await deployment()).status, 'FAILED');
+      await ack(r2.id, 'gw-a', 'DEPLOYED');
+      assert.deepEqual({ ...(await deployment()), since: undefined }, { revision: r2.id, status: 'DEPLOYED', deployed: 1, failed: 0, since: undefined }, 'a gateway\'s later outcome replaces its earlier one');
+      await hub.close();
+    });
   });
 }

@@ -71,9 +71,13 @@ export const deploymentStore = {
     await db.deleteFrom('api_deployments').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },
 
+  /** A gateway's latest outcome of a deployment; an upsert, as every control-plane replica records every acknowledgement, at once. */
   async putAck(db: Kysely<ApimSchema>, row: AckRow): Promise<void> {
-    await db.deleteFrom('api_deployment_acks').where('deployment_id', '=', row.deployment_id).where('gateway_id', '=', row.gateway_id).execute();
-    await db.insertInto('api_deployment_acks').values(row).execute();
+    await db
+      .insertInto('api_deployment_acks')
+      .values(row)
+      .onConflict((oc) => oc.columns(['deployment_id', 'gateway_id']).doUpdateSet({ status: row.status, message: row.message, acked_at: row.acked_at }))
+      .execute();
   },
 
   async putArtifact(db: Kysely<ApimSchema>, row: ArtifactRow): Promise<void> {
