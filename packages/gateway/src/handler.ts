@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { badRequest, fault, FaultCodes, notFound, serializeFault, type LocalReply } from './faults.ts';
 import { checkTarget } from './path.ts';
 import type { CompiledChain, RequestContext } from './policy.ts';
@@ -147,6 +148,86 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
   const now = options.now ?? Date.now;
   const maxBody = options.maxBodyBytes;
   const bufferBytes = Math.min(options.requestBufferBytes ?? 64 * 1024, maxBody);
+  /**
+   * One call to one endpoint, as undici's dispatch handler: the response streams into the
+   * client's, paused while the client cannot take more. Lighter than `pool.stream()`, which
+   * wraps each call in an AsyncResource and a promise and tracks the response with four listeners.
+   */
+  class UpstreamCall implements Dispatcher.DispatchHandler {
+    #controller: Dispatcher.DispatchController | undefined;
+    /** The response to the client has begun: an error now can only cut it. */
+    #started = false;
+    /** Ended or failed: later events (the client's `close`) change nothing. */
+    #done = false;
+    #drainHooked = false;
+    readonly #ctx: RequestContext;
+    readonly #route: CompiledRoute;
+    readonly #host: string;
+    readonly #tried: number;
+    readonly #set: EndpointSet;
+    readonly #endpoint: Endpoint;
+    readonly #body: UpstreamBody;
+
+    constructor(ctx: RequestContext, route: CompiledRoute, host: string, tried: number, set: EndpointSet, endpoint: Endpoint, body: UpstreamBody) {
+      this.#ctx = ctx;
+      this.#route = route;
+      this.#host = host;
+      this.#tried = tried;
+      this.#set = set;
+      this.#endpoint = endpoint;
+      this.#body = body;
+    }
+
+    onRequestStart(controller: Dispatcher.DispatchController): void {
+      this.#controller = controller;
+      // The client gone, the backend's work is wasted: cancel the call.
+      this.#ctx.res.once('close', this.#onClientClose);
+    }
+
+    readonly #onClientClose = (): void => {
+      if (!this.#done) this.#controller?.abort(new Error('the client closed the connection'));
+    };
+
+    onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstream: IncomingHttpHeaders): void {
+      if (statusCode < 200) return; // 1xx: not relayed
+      this.#started = true;
+      this.#endpoint.succeeded();
+      const ctx = this.#ctx;
+      ctx.status = statusCode;
+      const out = responseHeaders(upstream);
+      const length = out['content-length'];
+      ctx.responseBytes = typeof length === 'string' ? Number(length) : null;
+      for (const hook of this.#route.chain.responseHeaders) hook(ctx, out);
+      ctx.res.writeHead(statusCode, out);
+      if (ctx.res.writableNeedDrain) this.#pause(controller);
+    }
+
+    onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+      if (!this.#ctx.res.write(chunk)) this.#pause(controller);
+    }
+
+    #pause(controller: Dispatcher.DispatchController): void {
+      controller.pause();
+      if (!this.#drainHooked) {
+        this.#drainHooked = true;
+        this.#ctx.res.on('drain', () => this.#controller?.resume());
+      }
+    }
+
+    onResponseEnd(): void {
+      this.#done = true;
+      const ctx = this.#ctx;
+      ctx.res.end();
+      for (const hook of this.#route.chain.log) hook(ctx);
+    }
+
+    onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+      if (this.#done) return;
+      this.#done = true;
+      onUpstreamError(this.#ctx, this.#route, this.#host, this.#tried, this.#set, this.#endpoint, err, this.#started, this.#body);
+    }
+  }
+
   return (req, res) => {
     if (options.ops?.(req, res)) return;
     const host = hostOf(req);
@@ -288,35 +369,17 @@ export function createHandler(state: GatewayHandlerState, options: HandlerOption
     const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     const headers = upstreamHeaders(ctx, socket.remoteAddress ?? '', proto, req.headers.host ?? host);
     for (const hook of route.chain.upstreamRequest) hook(ctx, headers);
-    let started = false;
-    endpoint.pool
-      .stream(
-        {
-          method,
-          path: endpoint.basePath + ctx.resourcePath + ctx.query,
-          headers,
-          body,
-          headersTimeout: set.timeoutMs,
-          bodyTimeout: set.timeoutMs,
-        },
-        ({ statusCode, headers }): Writable => {
-          started = true;
-          endpoint.succeeded();
-          ctx.status = statusCode;
-          const out = responseHeaders(headers);
-          const length = out['content-length'];
-          ctx.responseBytes = typeof length === 'string' ? Number(length) : null;
-          for (const hook of route.chain.responseHeaders) hook(ctx, out);
-          ctx.res.writeHead(statusCode, out);
-          return ctx.res;
-        },
-      )
-      .then(
-        () => {
-          for (const hook of route.chain.log) hook(ctx);
-        },
-        (err: { code?: string }) => onUpstreamError(ctx, route, host, tried, set, endpoint, err, started, body),
-      );
+    endpoint.pool.dispatch(
+      {
+        method: method as Dispatcher.HttpMethod,
+        path: endpoint.basePath + ctx.resourcePath + ctx.query,
+        headers,
+        body,
+        headersTimeout: set.timeoutMs,
+        bodyTimeout: set.timeoutMs,
+      },
+      new UpstreamCall(ctx, route, host, tried, set, endpoint, body),
+    );
   }
 
   function onUpstreamError(ctx: RequestContext, route: CompiledRoute, host: string, tried: number, set: EndpointSet, endpoint: Endpoint, err: { code?: string }, started: boolean, body: UpstreamBody): void {
