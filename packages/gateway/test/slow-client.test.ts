@@ -17,12 +17,17 @@ const hub = createInProcessHub();
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let gw: Gateway;
 let port: number;
-const seen = { connections: 0, started: 0, completed: [] as string[] };
+const seen = { connections: 0, started: 0, completed: [] as string[], cancelled: 0 };
 let backend: Server;
 
 before(async () => {
   backend = createServer((req, res) => {
     seen.started += 1;
+    if (req.url?.endsWith('/hang')) {
+      // Never answers: counts the gateway giving the call up.
+      res.on('close', () => (seen.cancelled += 1));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -74,6 +79,7 @@ beforeEach(() => {
   seen.connections = 0;
   seen.started = 0;
   seen.completed.length = 0;
+  seen.cancelled = 0;
 });
 
 /**
@@ -175,5 +181,20 @@ describe('bodies within the limits', () => {
       [800, 3000],
     );
     assert.ok(seen.completed.every((b) => /^x+$/.test(b)));
+  });
+});
+
+describe('a client that goes away', () => {
+  it('cancels the backend call it was waiting for', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write('GET /up/v1/hang HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    for (let i = 0; i < 100 && seen.started === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(seen.started, 1, 'the call reached the backend');
+    const gone = Date.now();
+    socket.destroy();
+    for (let i = 0; i < 100 && seen.cancelled === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(seen.cancelled, 1, 'the backend saw its call cut');
+    assert.ok(Date.now() - gone < 1_000, `cut ${Date.now() - gone} ms after the client left`);
   });
 });
