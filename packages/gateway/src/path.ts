@@ -30,9 +30,10 @@ export function checkTarget(target: string): PathVerdict {
   while (start <= path.length) {
     let end = path.indexOf('/', start);
     if (end === -1) end = path.length;
-    const seg = path.slice(start, end);
-    if (seg.length <= 6 && seg.length > 0) {
-      const plain = seg.replaceAll(/%2e/gi, '.');
+    // Only a segment of 1-6 characters starting with '.' or '%' can spell one.
+    const first = path.charCodeAt(start);
+    if (end - start <= 6 && (first === 46 /* . */ || first === 37) /* % */) {
+      const plain = path.slice(start, end).replaceAll(/%2e/gi, '.');
       if (plain === '.' || plain === '..') return { ok: false, reason: 'dot segments are not allowed in the path' };
     }
     start = end + 1;
