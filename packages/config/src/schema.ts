@@ -132,6 +132,7 @@ export const configSchema = {
     http_port: port(8280, 'HTTP port for API traffic (WSO2 default 8280).'),
     https_port: port(8243, 'HTTPS port for API traffic (WSO2 default 8243).'),
     labels: stringList(['Default'], 'Gateway environments this gateway serves: only revisions deployed to one of these are loaded.'),
+    resync_interval_ms: durationMs(300_000, 'How often a gateway pulls everything again from the control plane (±10%, so gateways do not all pull at once), besides at start and when its event hub connection comes back: a change whose event never reached the event hub (a control plane that crashed with it queued) is served within this period. A pull that finds the APIs served unchanged rebuilds no route table; a failed one waits for the next period. `0`: never.'),
     workers: int(
       1,
       'Worker processes serving API traffic in the `gateway` profile (node:cluster, sharing the ports; the primary replaces a worker that dies and drains them all on SIGTERM). `0` (or `--workers auto`): one per CPU core. Each worker is a gateway of its own towards the control plane (its own node id `<node>-w<n>`, heartbeat and local throttling counters); they share the local store file.',

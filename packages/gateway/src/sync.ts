@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Agent, request } from 'undici';
 import { Topics, type EventHub, type HubEvent, type Subscription } from '@gatehouse/events';
 import type { LocalStore } from '@gatehouse/data';
@@ -141,6 +142,8 @@ export interface GatewaySyncOptions {
   readonly hubCheckMs?: number;
   /** How long event changes are gathered before the local snapshot is written (default 1 s). */
   readonly snapshotFlushMs?: number;
+  /** `gateway.resync_interval_ms`: how often everything is pulled again, ±10% (default 5 min; 0: never). */
+  readonly resyncIntervalMs?: number;
 }
 
 /** Where the state a gateway serves on came from: nowhere yet, its local snapshot, or the control plane. */
@@ -151,7 +154,8 @@ export type GatewayStateSource = 'none' | 'snapshot' | 'control-plane';
  * from the local store at once (APIs, subscriptions, applications, key mappings, policies, key
  * managers and their keys, revocations, blocking conditions), pull everything for the gateway's
  * environments (retrying with backoff while the control plane is unreachable) and replace it,
- * then follow events, pulling the one API a deploy event names. The state is saved whole after
+ * then follow events, pulling the one API a deploy event names, and pull everything again every
+ * `resyncIntervalMs` in case an event was lost upstream. The state is saved whole after
  * each pull and section by section, batched, as events change it. Deployments are acknowledged
  * on the event hub, so the Publisher can show which gateways really have one: those an event
  * names, and after each pull those whose revision or outcome this gateway has not acknowledged
@@ -166,6 +170,9 @@ export class GatewaySync {
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #hubWatch: NodeJS.Timeout | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  /** Pulls in progress: a periodic one waits for the next period rather than run beside one. */
+  #pulling = 0;
   #hubUp = true;
   #stopped = false;
   #synced = false;
@@ -249,6 +256,7 @@ export class GatewaySync {
     if (this.#hubUp) await this.#beat();
     else void this.#beat();
     await this.#pullAll(1_000);
+    this.#scheduleResync();
   }
 
   async stop(): Promise<void> {
@@ -256,6 +264,7 @@ export class GatewaySync {
     clearInterval(this.#heartbeat);
     clearInterval(this.#hubWatch);
     clearTimeout(this.#retry);
+    clearTimeout(this.#resync);
     await Promise.allSettled(this.#subscriptions.splice(0).map((s) => s.unsubscribe()));
     this.#o.gateway.jwks.onChange(undefined);
     await this.#snapshot.close();
@@ -344,6 +353,45 @@ export class GatewaySync {
 
   async #pullAll(backoffMs: number): Promise<void> {
     try {
+      await this.#pull();
+    } catch (err) {
+      if (this.#stopped) return;
+      const next = Math.min(backoffMs * 2, this.#o.retryMaxMs ?? 30_000);
+      this.#o.logger.warn({ err: (err as Error).message, retryInMs: backoffMs }, 'control plane unreachable: serving what this gateway has');
+      this.#retry = setTimeout(() => void this.#pullAll(next), backoffMs);
+      this.#retry.unref();
+    }
+  }
+
+  /**
+   * Anti-entropy: an event lost before it reached the event hub (a control plane that crashed
+   * with it queued) leaves no gap for a connected gateway to notice, so everything is pulled
+   * again every period, jittered so a fleet of gateways does not pull at the same instant. A
+   * failed one waits for the next period.
+   */
+  #scheduleResync(): void {
+    const every = this.#o.resyncIntervalMs ?? 300_000;
+    if (every <= 0 || this.#stopped) return;
+    this.#resync = setTimeout(() => void this.#resyncNow(), every * (0.9 + Math.random() * 0.2));
+    this.#resync.unref();
+  }
+
+  async #resyncNow(): Promise<void> {
+    if (this.#pulling === 0) {
+      try {
+        await this.#pull();
+      } catch (err) {
+        if (this.#stopped) return;
+        this.#o.logger.warn({ err: (err as Error).message }, 'periodic pull from the control plane failed: serving what this gateway has until the next one');
+      }
+    }
+    this.#scheduleResync();
+  }
+
+  /** Pulls everything and serves it; a failure is kept for `/health` and thrown. */
+  async #pull(): Promise<void> {
+    this.#pulling++;
+    try {
       const all: DeployedArtifact[] = [];
       for (const label of this.#o.labels) all.push(...(await this.#o.source.runtimeArtifacts(label)));
       await this.#pullData();
@@ -358,13 +406,13 @@ export class GatewaySync {
       void this.#sendAcks();
       await this.#snapshot.saveAll(this.#pulledAt);
     } catch (err) {
-      if (this.#stopped) return;
-      void this.#sendAcks();
-      this.#lastPullError = (err as Error).message;
-      const next = Math.min(backoffMs * 2, this.#o.retryMaxMs ?? 30_000);
-      this.#o.logger.warn({ err: (err as Error).message, retryInMs: backoffMs }, 'control plane unreachable: serving what this gateway has');
-      this.#retry = setTimeout(() => void this.#pullAll(next), backoffMs);
-      this.#retry.unref();
+      if (!this.#stopped) {
+        void this.#sendAcks();
+        this.#lastPullError = (err as Error).message;
+      }
+      throw err;
+    } finally {
+      this.#pulling--;
     }
   }
 
@@ -421,14 +469,17 @@ export class GatewaySync {
 
   #replaceAll(artifacts: readonly DeployedArtifact[]): void {
     const served = this.#all();
-    this.#fill(artifacts);
-    try {
-      this.#apply();
-    } catch (err) {
-      // The route table is unchanged: keep what it serves, and report the deployments it could not take.
-      this.#fill(served);
-      for (const a of artifacts) this.#ackPulled(a, this.#artifacts.get(a.environment)?.get(a.apiId)?.revisionId === a.revisionId ? undefined : (err as Error).message);
-      throw err;
+    // What is served already (most periodic pulls): the route table is not rebuilt.
+    if (served.length !== artifacts.length || !artifacts.every((a) => isDeepStrictEqual(this.#artifacts.get(a.environment)?.get(a.apiId), a))) {
+      this.#fill(artifacts);
+      try {
+        this.#apply();
+      } catch (err) {
+        // The route table is unchanged: keep what it serves, and report the deployments it could not take.
+        this.#fill(served);
+        for (const a of artifacts) this.#ackPulled(a, this.#artifacts.get(a.environment)?.get(a.apiId)?.revisionId === a.revisionId ? undefined : (err as Error).message);
+        throw err;
+      }
     }
     for (const a of artifacts) this.#ackPulled(a);
     const live = new Set(artifacts.map((a) => ackKey(a.environment, a.apiId)));

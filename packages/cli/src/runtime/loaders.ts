@@ -84,7 +84,7 @@ export const componentLoaders: Readonly<Record<ComponentName, () => Promise<Comp
       });
       let source: ReturnType<typeof createHttpControlPlane> | undefined;
       const sync = (s: NonNullable<typeof source>) =>
-        new GatewaySync({ gateway, source: s, hub: deps.hub, localStore: deps.localStore, labels: config.gateway.labels, gatewayId: deps.nodeId, logger: deps.logger });
+        new GatewaySync({ gateway, source: s, hub: deps.hub, localStore: deps.localStore, labels: config.gateway.labels, gatewayId: deps.nodeId, logger: deps.logger, resyncIntervalMs: config.gateway.resync_interval_ms });
       let running: InstanceType<typeof GatewaySync> | undefined;
       return {
         ...gateway,

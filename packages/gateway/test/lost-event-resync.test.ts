@@ -1,0 +1,310 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startTestNode, type TestNode } from '@gatehouse/cli';
+import { loadConfig } from '@gatehouse/config';
+import { openLocalStore, type LocalStore } from '@gatehouse/data';
+import { Topics, type EventHub } from '@gatehouse/events';
+import { loadOrCreateTls } from '@gatehouse/runtime';
+import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
+import { createGateway, createHttpControlPlane, GatewaySync, type ControlPlaneSource, type DeployedArtifact, type Gateway, type SourceKeyManager } from '../src/index.ts';
+import { createTestIssuer, startTestGateway, type TestGateway, type TestIssuer } from './harness.ts';
+
+// Regression: an event the control plane lost before it reached the event hub (it crashed with
+// its publish queue full during a NATS outage only it saw) left a gateway that never lost NATS on
+// stale state until its restart or its next reconnect: a revoked token accepted, a new
+// subscription refused, a deployment neither served nor acknowledged. It now pulls everything
+// every `gateway.resync_interval_ms`, and a pull that finds the APIs served unchanged swaps no
+// route table.
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const resyncMs = (value: string) => loadConfig({ argv: ['--gateway.resync_interval_ms', value], env: {} }).gateway.resync_interval_ms;
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The hub as a gateway sees it: connected throughout, but the events `lose` names never arrive. */
+function losingHub(hub: EventHub, lose: Set<string>): EventHub {
+  return {
+    publish: (topic, type, payload, opts) => hub.publish(topic, type, payload, opts),
+    subscribe: (topic, handler, opts) => hub.subscribe<Parameters<typeof handler>[0]['payload']>(topic, (e) => (lose.has(e.type) ? undefined : handler(e)), opts),
+    lastSeq: (topic) => hub.lastSeq(topic),
+    oldestSeq: (topic) => hub.oldestSeq(topic),
+    request: (subject, payload, opts) => hub.request(subject, payload, opts),
+    respond: (subject, handler) => hub.respond(subject, handler),
+    isConnected: () => hub.isConnected(),
+    ping: () => hub.ping(),
+    close: () => hub.close(),
+  };
+}
+
+describe('in front of a real control plane', () => {
+  const PUB = '/api/am/publisher/v4';
+  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${encodeURIComponent(u)}:${encodeURIComponent(p)}`).toString('base64')}`;
+  const lost = new Set<string>();
+  const acks: string[] = [];
+  const lines: { msg: string }[] = [];
+  let node: TestNode;
+  let backend: MockUpstream;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let store: LocalStore;
+  let bearer: string;
+  let gw: Gateway;
+  let sync: GatewaySync;
+  let closeSource: () => Promise<void>;
+
+  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${node.baseUrl}${path}`, { method, headers: { authorization: bearer, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  before(async () => {
+    dir = await tempDir();
+    backend = await startMockUpstream('orders');
+    node = await startTestNode(['--profile', 'control-plane', '--server.public_url', 'https://gatehouse.test']);
+    const fetchJson = async <T>(path: string, auth: string, body: string, type: string): Promise<T> => (await (await fetch(`${node.baseUrl}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': type }, body })).json()) as T;
+    const client = await fetchJson<{ clientId: string; clientSecret: string }>('/client-registration/v0.17/register', basic('admin', node.adminPassword), JSON.stringify({ clientName: 'gw-resync', owner: 'admin', grantType: 'client_credentials password' }), 'application/json');
+    const token = await fetchJson<{ access_token: string }>(
+      '/oauth2/token',
+      basic(client.clientId, client.clientSecret),
+      new URLSearchParams({ grant_type: 'password', username: 'admin', password: node.adminPassword, scope: 'apim:api_create apim:api_publish apim:api_view apim:api_manage' }).toString(),
+      'application/x-www-form-urlencoded',
+    );
+    bearer = `Bearer ${token.access_token}`;
+    await node.hub.subscribe<{ revisionId: string; gatewayId: string; status: string }>(Topics.DeploymentAck, (e) => {
+      if (e.payload.gatewayId === 'gw-resync') acks.push(`${e.payload.revisionId} ${e.payload.status}`);
+    });
+
+    const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--gateway.resync_interval_ms', '300', '--data-dir', dir.path], env: {} });
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
+    const hub = losingHub(node.hub, lost);
+    gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) });
+    await gw.start();
+    const source = createHttpControlPlane({ baseUrl: node.baseUrl, clientId: client.clientId, clientSecret: client.clientSecret, timeoutMs: 2_000 });
+    closeSource = () => source.close();
+    store = await openLocalStore({ path: join(dir.path, 'gw-local.db') });
+    sync = new GatewaySync({ gateway: gw, source, hub, localStore: store, labels: ['Default'], gatewayId: 'gw-resync', logger, heartbeatMs: 60_000, hubCheckMs: 10, resyncIntervalMs: config.gateway.resync_interval_ms });
+    await sync.start();
+  });
+
+  after(async () => {
+    await sync?.stop();
+    await gw?.stop();
+    await closeSource?.();
+    await store?.close();
+    await node?.close();
+    await backend?.close();
+    await dir?.remove();
+  });
+
+  it('a deployment and an undeployment whose events were lost: served, acknowledged and removed within the period, the hub connected throughout', async () => {
+    const api = await json<{ id: string }>('POST', `${PUB}/apis`, {
+      name: 'Lost',
+      context: '/lost',
+      version: 'v1',
+      endpointConfig: { endpoint_type: 'http', production_endpoints: { url: backend.url } },
+      operations: [{ target: '/ping', verb: 'GET', authType: 'None', throttlingPolicy: 'Unlimited', scopes: [] }],
+    });
+    lost.add('DEPLOY_API_IN_GATEWAY').add('REMOVE_API_FROM_GATEWAY');
+    const rev = await json<{ id: string }>('POST', `${PUB}/apis/${api.id}/revisions`, { description: 'first' });
+    const deployedAt = Date.now();
+    await json('POST', `${PUB}/apis/${api.id}/deploy-revision?revisionId=${rev.id}`, [{ name: 'Default', vhost: 'localhost' }]);
+    await until('the deployment to be served', async () => (await httpCall(`${gw.listeners.http}/lost/v1/ping`)).status === 200, 3_000);
+    assert.ok(Date.now() - deployedAt < 2_000, `served after ${Date.now() - deployedAt} ms: a pull every 300 ms, not at a restart or reconnect`);
+    await until('the acknowledgement', () => acks.includes(`${rev.id} DEPLOYED`), 3_000);
+
+    await json('POST', `${PUB}/apis/${api.id}/undeploy-revision?revisionId=${rev.id}`, [{ name: 'Default', vhost: 'localhost' }]);
+    await until('the undeployment', async () => (await httpCall(`${gw.listeners.http}/lost/v1/ping`)).status === 404, 3_000);
+
+    assert.equal(sync.status().eventHubConnected, true);
+    assert.ok(!lines.some((l) => l.msg.includes('reconnected')), 'no reconnect pull');
+  });
+});
+
+describe('against a control plane of the test\'s own', () => {
+  let backend: MockUpstream;
+  let km: TestIssuer;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+
+  const artifact = (over: Partial<DeployedArtifact> = {}): DeployedArtifact => ({
+    schemaVersion: 1, apiId: 'api-1', revisionId: 'r1', name: 'Orders', context: '/orders', version: 'v1', isDefaultVersion: false, lifeCycleStatus: 'PUBLISHED',
+    operations: [{ target: '/items', verb: 'GET', authType: 'Application & Application User', throttlingPolicy: 'Unlimited', scopes: [] }],
+    endpoints: { type: 'http', production: { urls: [backend.url] }, sandbox: null }, cors: null, securitySchemes: ['oauth2'], environment: 'Default', vhost: 'localhost', checksum: 'c1',
+    ...over,
+  });
+
+  /**
+   * The internal data API: a fresh copy of its lists at each call, as over HTTP. Counts pulls; the
+   * one after `slowNext` takes 500 ms, and pulls that start meanwhile are counted in `beside`.
+   */
+  function controlPlane() {
+    const cp = {
+      down: false,
+      pulls: 0,
+      slowNext: false,
+      slow: false,
+      beside: 0,
+      artifacts: [artifact()],
+      subs: [{ appId: 'app-1', apiId: 'api-1', policyId: 'Unlimited', subscriptionState: 'UNBLOCKED' }],
+      revoked: [] as { jti: string; expiryTime: number }[],
+      async runtimeArtifacts() {
+        cp.pulls++;
+        if (cp.slow) cp.beside++;
+        if (cp.slowNext) {
+          cp.slowNext = false;
+          cp.slow = true;
+          await sleep(500);
+          cp.slow = false;
+        }
+        if (cp.down) throw new Error('connect ECONNREFUSED');
+        return structuredClone(cp.artifacts);
+      },
+      subscriptions: async () => structuredClone(cp.subs),
+      policies: async () => [],
+      keyManagers: async (): Promise<SourceKeyManager[]> => [{ ...km.keyManager, type: 'default', enabled: true, consumerKeyClaim: 'azp', scopesClaim: 'scope', jwks: structuredClone(km.keyManager.jwks) as unknown as { keys: Record<string, unknown>[] } }],
+      revokedTokens: async () => structuredClone(cp.revoked),
+      blockingConditions: async () => [],
+    };
+    return cp;
+  }
+
+  interface Running {
+    readonly t: TestGateway;
+    readonly sync: GatewaySync;
+    readonly lines: { level: number; msg: string }[];
+    call(token: string): Promise<number>;
+    stop(): Promise<void>;
+  }
+
+  async function startGateway(cp: ControlPlaneSource, resyncIntervalMs: number, options: { hub?: (h: EventHub) => EventHub; onLog?: (msg: string) => void } = {}): Promise<Running> {
+    const { hub, onLog } = options;
+    const t = await startTestGateway();
+    const store = await openLocalStore({ path: join(dir.path, `${crypto.randomUUID()}.db`) });
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, {
+      write(l: string) {
+        const line = JSON.parse(l) as { level: number; msg: string };
+        lines.push(line);
+        onLog?.(line.msg);
+      },
+    });
+    const sync = new GatewaySync({ gateway: t.gw, source: cp, hub: hub ? hub(t.hub) : t.hub, localStore: store, labels: ['Default'], gatewayId: 'gw-own', logger, heartbeatMs: 60_000, hubCheckMs: 10, retryMaxMs: 200, snapshotFlushMs: 20, resyncIntervalMs });
+    await sync.start();
+    return {
+      t,
+      sync,
+      lines,
+      call: async (token) => (await httpCall(`${t.base}/orders/v1/items`, { headers: { authorization: `Bearer ${token}` } })).status,
+      async stop() {
+        await sync.stop();
+        await store.close();
+        await t.close();
+      },
+    };
+  }
+
+  const app = (id: string) => ({ application: { id, name: 'Shop', owner: 'alice', tier: 'Unlimited' } });
+  const jtiOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { jti: string }).jti;
+
+  before(async () => {
+    dir = await tempDir();
+    backend = await startMockUpstream('orders');
+    km = await createTestIssuer();
+  });
+  after(async () => {
+    await backend.close();
+    await dir.remove();
+  });
+
+  it('a revocation and a subscription whose events were lost: applied within the period, and a pull that changed no API swapped no route table', async () => {
+    const cp = controlPlane();
+    const gw = await startGateway(cp, resyncMs('300'));
+    try {
+      const token = await km.sign(app('app-1'));
+      const other = await km.sign(app('app-3'));
+      assert.equal(await gw.call(token), 200);
+      assert.equal(await gw.call(other), 403, 'not subscribed');
+      const table = gw.t.gw.apis();
+
+      const changedAt = Date.now();
+      cp.revoked = [{ jti: jtiOf(token), expiryTime: Date.now() + 600_000 }];
+      cp.subs = [...cp.subs, { appId: 'app-3', apiId: 'api-1', policyId: 'Unlimited', subscriptionState: 'UNBLOCKED' }];
+      await until('the lost changes to be applied', async () => (await gw.call(token)) === 401 && (await gw.call(other)) === 200, 3_000);
+      assert.ok(Date.now() - changedAt < 2_000, `applied after ${Date.now() - changedAt} ms`);
+
+      const pulls = cp.pulls;
+      await until('two more periodic pulls', () => cp.pulls >= pulls + 2, 3_000);
+      assert.equal(gw.t.gw.apis(), table, 'the same route table: the APIs pulled are the ones served');
+      assert.equal(gw.sync.status().lastPullError, null);
+
+      cp.artifacts = [artifact({ revisionId: 'r2', lifeCycleStatus: 'BLOCKED' })];
+      await until('the changed API to be swapped in', () => gw.t.gw.apis() !== table, 3_000);
+      assert.equal(gw.t.gw.apis()[0]?.status, 'BLOCKED');
+      assert.equal(gw.sync.status().eventHubConnected, true);
+      assert.ok(!gw.lines.some((l) => l.msg.includes('reconnected')), 'no reconnect pull');
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('with gateway.resync_interval_ms = 0, pulls only at start (default: every 5 minutes)', async () => {
+    assert.equal(loadConfig({ argv: [], env: {} }).gateway.resync_interval_ms, 300_000);
+    const cp = controlPlane();
+    const gw = await startGateway(cp, resyncMs('0'));
+    try {
+      assert.equal(cp.pulls, 1);
+      await sleep(700);
+      assert.equal(cp.pulls, 1);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('a periodic pull never runs beside a reconnect\'s, a failed one waits for the next period, and none runs after stop', async () => {
+    const cp = controlPlane();
+    const link = { connected: true };
+    const gw = await startGateway(cp, 100, {
+      hub: (hub) => ({ ...losingHub(hub, new Set()), isConnected: () => link.connected && hub.isConnected() }),
+      // The reconnect's pull is the next one asked for: it takes 500 ms, five periods.
+      onLog: (msg) => void (msg.startsWith('event hub reconnected') && (cp.slowNext = true)),
+    });
+    let stopped = false;
+    try {
+      link.connected = false;
+      await sleep(50);
+      link.connected = true;
+      await until('the reconnect pull', () => cp.slow, 2_000);
+      await until('the reconnect pull to end', () => !cp.slow, 2_000);
+      assert.equal(cp.beside, 0, 'no periodic pull beside it');
+      const afterReconnect = cp.pulls;
+      await until('the periodic pulls to go on', () => cp.pulls >= afterReconnect + 2, 2_000);
+
+      // Failed periodic pulls: logged, kept for /health, and no backoff retries of their own.
+      cp.down = true;
+      await until('a failed periodic pull', () => gw.lines.some((l) => l.level === 40 && l.msg.startsWith('periodic pull')), 2_000);
+      const failedFrom = cp.pulls;
+      await sleep(550);
+      assert.match(String(gw.sync.status().lastPullError), /ECONNREFUSED/);
+      assert.ok(cp.pulls - failedFrom <= 7, `${cp.pulls - failedFrom} pulls in 550 ms at one per 90-110 ms`);
+      assert.ok(!gw.lines.some((l) => l.msg.startsWith('control plane unreachable')), 'no backoff retries');
+      cp.down = false;
+      await until('the next period to succeed', () => gw.sync.status().lastPullError === null, 2_000);
+
+      await gw.stop();
+      stopped = true;
+      const last = cp.pulls;
+      await sleep(400);
+      assert.equal(cp.pulls, last, 'no pull after stop');
+    } finally {
+      if (!stopped) await gw.stop();
+    }
+  });
+});
