@@ -173,6 +173,12 @@ export class GatewaySync {
   #resync: NodeJS.Timeout | undefined;
   /** Pulls in progress: a periodic one waits for the next period rather than run beside one. */
   #pulling = 0;
+  /**
+   * Per pull in progress, the events that came while it ran: its data may have been read before
+   * their change, so they are applied again after it (a subscription blocked during a pull must
+   * not come back unblocked until the next one).
+   */
+  readonly #during = new Set<(() => void | Promise<void>)[]>();
   #hubUp = true;
   #stopped = false;
   #synced = false;
@@ -233,14 +239,15 @@ export class GatewaySync {
     await this.#restore();
     const hub = this.#o.hub;
     this.#subscriptions.push(
-      await hub.subscribe<NotificationPayload>(Topics.Notification, (e) => this.#onNotification(e)),
+      await hub.subscribe<NotificationPayload>(Topics.Notification, this.#replayed((e) => this.#onNotification(e))),
+      // Revocations only add: a pull never takes one back, so none is replayed.
       await hub.subscribe<{ jti?: string; expiresAt?: number }>(Topics.TokenRevocation, (e) => {
         if (!e.payload.jti) return;
         gateway.data.revoke(e.payload.jti, Math.ceil((e.payload.expiresAt ?? Date.now() + 86_400_000) / 1000));
         this.#snapshot.markDirty('revoked');
       }),
-      await hub.subscribe(Topics.KeyManager, () => this.#refreshData('key managers')),
-      await hub.subscribe<Partial<SourceBlockingCondition>>(Topics.ThrottleData, (e) => this.#onThrottleData(e)),
+      await hub.subscribe(Topics.KeyManager, this.#replayed(() => this.#refreshData('key managers'))),
+      await hub.subscribe<Partial<SourceBlockingCondition>>(Topics.ThrottleData, this.#replayed((e) => this.#onThrottleData(e))),
     );
     this.#heartbeat = setInterval(() => {
       void this.#beat();
@@ -388,14 +395,33 @@ export class GatewaySync {
     this.#scheduleResync();
   }
 
+  /** An event handler whose events are recorded for every pull in progress (see `#during`). */
+  #replayed<T>(handle: (e: HubEvent<T>) => void | Promise<void>): (e: HubEvent<T>) => void | Promise<void> {
+    return (e) => {
+      for (const list of this.#during) list.push(() => handle(e));
+      return handle(e);
+    };
+  }
+
   /** Pulls everything and serves it; a failure is kept for `/health` and thrown. */
   async #pull(): Promise<void> {
     this.#pulling++;
+    const during: (() => void | Promise<void>)[] = [];
+    this.#during.add(during);
     try {
       const all: DeployedArtifact[] = [];
       for (const label of this.#o.labels) all.push(...(await this.#o.source.runtimeArtifacts(label)));
       await this.#pullData();
       this.#replaceAll(all);
+      // In the order they came; each is idempotent (it sets a state, or fetches the current one).
+      for (let i = 0; i < during.length; i++) {
+        try {
+          await during[i]!();
+        } catch (err) {
+          this.#o.logger.warn({ err: (err as Error).message }, 'an event that came during the pull could not be applied again after it');
+        }
+      }
+      this.#during.delete(during);
       const from = this.#source;
       this.#source = 'control-plane';
       this.#synced = true;
@@ -412,6 +438,7 @@ export class GatewaySync {
       }
       throw err;
     } finally {
+      this.#during.delete(during);
       this.#pulling--;
     }
   }

@@ -255,6 +255,38 @@ describe('against a control plane of the test\'s own', () => {
     }
   });
 
+  it('an event that comes while a pull runs is applied again after it: a subscription blocked meanwhile stays blocked', async () => {
+    const cp = controlPlane();
+    const gw = await startGateway(cp, 1_000);
+    try {
+      const token = await km.sign(app('app-1'));
+      assert.equal(await gw.call(token), 200);
+      // The next pull reads the subscriptions before the change, and answers only after its event.
+      const read = cp.subscriptions;
+      let reading = false;
+      let slow = true;
+      cp.subscriptions = async () => {
+        const before = await read();
+        if (slow) {
+          slow = false;
+          reading = true;
+          await sleep(300);
+          reading = false;
+        }
+        return before;
+      };
+      await until('a periodic pull reading the subscriptions', () => reading, 3_000);
+      const pulledAt = gw.sync.status().lastPullAt;
+      cp.subs = [{ appId: 'app-1', apiId: 'api-1', policyId: 'Unlimited', subscriptionState: 'BLOCKED' }];
+      await gw.t.hub.publish(Topics.Notification, 'SUBSCRIPTIONS_UPDATE', { applicationId: 'app-1', apiId: 'api-1', status: 'BLOCKED', tier: 'Unlimited' });
+      assert.equal(await gw.call(token), 403, 'blocked by its event at once');
+      await until('the slow pull to be applied', () => gw.sync.status().lastPullAt !== pulledAt, 2_000);
+      assert.equal(await gw.call(token), 403, 'still blocked after the pull that read the subscriptions before the change');
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('with gateway.resync_interval_ms = 0, pulls only at start (default: every 5 minutes)', async () => {
     assert.equal(loadConfig({ argv: [], env: {} }).gateway.resync_interval_ms, 300_000);
     const cp = controlPlane();
