@@ -2,11 +2,13 @@
  * Gateway benchmark (issue: "Gateway: secure, fast, never down"): wrk against, in one run,
  *   1. the backend directly (nginx `return 200`),
  *   2. nginx as a plain reverse proxy,
- *   3. a bare Node proxy (node:http + undici, no policies) — the baseline,
- *   4. the Gateway, (a) no security, (b) JWT + subscription + scope.
+ *   3. a bare Node proxy (node:http + undici's `pool.stream()`, no policies) — the baseline,
+ *   4. the Gateway, (a) no security, (b) JWT + subscription + scope,
+ *   5. a bare Node proxy forwarding as the Gateway does (undici's dispatch with a handler of its
+ *      own) — the stricter baseline: the Gateway outdoes (3) in its forwarding, and (5) shows
+ *      what its policies and checks alone cost.
  * Prints requests/s, p50/p99 and each ratio to the bare Node proxy, with the CPU time each proxy
- * process spent per call (the steadier figure on a shared machine); then the p99 of the bare
- * proxy and of both Gateways at one rate, half the Gateway's lower peak (wrk paced with a
+ * process spent per call; then the p99 of the Node proxies at one rate, half the Gateway's lower peak (wrk paced with a
  * per-connection delay calibrated in short runs: wrk2 is not packaged, so this is a closed loop
  * with think time, close to a fixed rate while latency stays well below the delay).
  *
@@ -25,7 +27,7 @@ const connections = Number(process.argv[3] ?? 50);
 const rounds = Number(process.argv[4] ?? 3);
 const dir = await mkdtemp(join(tmpdir(), 'gh-bench-'));
 const children: ChildProcess[] = [];
-const [backendPort, nginxProxyPort, bareProxyPort, gwOpenPort, gwSecuredPort] = await freePorts(5);
+const [backendPort, nginxProxyPort, bareProxyPort, gwOpenPort, gwSecuredPort, bareDispatchPort] = await freePorts(6);
 
 function start(cmd: string, args: string[], readyText?: string, onChild?: (child: ChildProcess) => void): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -57,8 +59,9 @@ async function cpuMs(pid: number): Promise<number> {
 const wrk = (url: string, headers: string[] = []) => runWrk(url, { connections, seconds, headers });
 
 /**
- * wrk against a proxy, with the CPU time that proxy's process spent per call: unlike requests/s,
- * it hardly moves when other work shares the machine (wrk, nginx, a busy neighbour).
+ * wrk against a proxy, with the CPU time that proxy's process spent per call (system time
+ * included: on loopback the socket writes are most of it, and they slow down with the machine's
+ * other work too, so compare it within one run only).
  */
 async function measured(url: string, pid: number | undefined, headers: string[] = []): Promise<Measured> {
   if (pid === undefined) throw new Error(`no process for ${url}`);
@@ -83,8 +86,9 @@ http { access_log off;
   const node = process.execPath;
   const here = new URL('./gateway/', import.meta.url).pathname;
   const backend = `http://127.0.0.1:${backendPort}`;
-  const pids: Record<'bare' | 'open' | 'secured', number | undefined> = { bare: undefined, open: undefined, secured: undefined };
+  const pids: Record<'bare' | 'bareDispatch' | 'open' | 'secured', number | undefined> = { bare: undefined, bareDispatch: undefined, open: undefined, secured: undefined };
   await start(node, [join(here, 'bare-proxy.ts'), String(bareProxyPort), backend], 'ready', (c) => (pids.bare = c.pid));
+  await start(node, [join(here, 'bare-proxy.ts'), String(bareDispatchPort), backend, 'dispatch'], 'ready', (c) => (pids.bareDispatch = c.pid));
   await start(node, [join(here, 'gateway-server.ts'), String(gwOpenPort), backend, 'open'], 'ready', (c) => (pids.open = c.pid));
   const token = await start(node, [join(here, 'gateway-server.ts'), String(gwSecuredPort), backend, 'secured'], 'ready ', (c) => (pids.secured = c.pid));
 
@@ -92,6 +96,7 @@ http { access_log off;
   // A short warm-up of each, so JIT and pools are settled before measuring.
   for (const [url, h] of [
     [`http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, []],
+    [`http://127.0.0.1:${bareDispatchPort}/bench/1.0.0/hello`, []],
     [`http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, []],
     [`http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, [`Authorization: Bearer ${token}`]],
   ] as [string, string[]][]) {
@@ -105,6 +110,8 @@ http { access_log off;
     ['bare Node proxy (node:http + undici)', `http://127.0.0.1:${bareProxyPort}/bench/1.0.0/hello`, pids.bare, []],
     ['Gateway (a) no security', `http://127.0.0.1:${gwOpenPort}/bench/1.0.0/hello`, pids.open, []],
     ['Gateway (b) JWT + subscription + scope', `http://127.0.0.1:${gwSecuredPort}/bench/1.0.0/hello`, pids.secured, [`Authorization: Bearer ${token}`]],
+    // The stricter baseline: forwarding as the Gateway does (undici's dispatch), nothing else.
+    ['bare Node proxy on undici dispatch', `http://127.0.0.1:${bareDispatchPort}/bench/1.0.0/hello`, pids.bareDispatch, []],
   ] as const;
   const runs: Measured[][] = proxies.map(() => []);
   for (let round = 0; round < rounds; round++) {
@@ -135,7 +142,7 @@ http { access_log off;
     }
     return () => run(delay, seconds);
   };
-  // One rate for all three, half the gateway's lower peak, so the p99s compare at equal load; each
+  // One rate for all, half the gateway's lower peak, so the p99s compare at equal load; each
   // proxy calibrated once, then the three in turn `rounds` times, medians as above.
   const halfRate = Math.min(rows[3][1].rps, rows[4][1].rps) / 2;
   const pacers: (() => Promise<WrkResult>)[] = [];
@@ -158,6 +165,10 @@ http { access_log off;
       `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}   ${(r.rps / baseline.rps).toFixed(2).padStart(8)}x   ${(r.p99 - baseline.p99).toFixed(2).padStart(7)} ms ${cpu}`,
     );
   }
+  const strict = rows[5][1];
+  console.log(
+    `against the bare proxy on undici dispatch: (a) ${(rows[3][1].rps / strict.rps).toFixed(2)}x, (b) ${(rows[4][1].rps / strict.rps).toFixed(2)}x req/s; CPU per call ${(strict.cpuUsPerCall! / rows[3][1].cpuUsPerCall!).toFixed(2)}x, ${(strict.cpuUsPerCall! / rows[4][1].cpuUsPerCall!).toFixed(2)}x`,
+  );
   console.log('\nat half the gateway\'s peak (one rate for all) target/s  achieved/s  p50 ms   p99 ms   p99 added');
   for (const [name, r] of half) {
     console.log(
