@@ -38,4 +38,15 @@ describe('ApiCallMetrics', () => {
     ApiCallMetrics.of(registry).series('A:1').record(200, 1);
     assert.equal(ApiCallMetrics.of(registry).series('A:1').count, 1);
   });
+
+  it('a registry reset zeroes the series the routes hold, which go on counting', async () => {
+    const registry = new Registry();
+    const series = ApiCallMetrics.of(registry).series('A:1');
+    series.record(200, 1);
+    registry.resetMetrics();
+    assert.doesNotMatch(await registry.metrics(), /gatehouse_gateway_requests_total\{/);
+    series.record(500, 1);
+    assert.match(await registry.metrics(), /^gatehouse_gateway_requests_total\{api="A:1",status_class="5xx"\} 1$/m);
+    assert.match(await registry.metrics(), /^gatehouse_gateway_request_duration_seconds_count\{api="A:1"\} 1$/m);
+  });
 });

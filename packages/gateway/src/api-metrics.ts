@@ -21,6 +21,13 @@ export class ApiSeries {
     this.api = api;
   }
 
+  reset(): void {
+    this.classes.fill(0);
+    this.buckets.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+
   /** Counts one call: its status and its latency in milliseconds. */
   record(status: number, ms: number): void {
     this.classes[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))] += 1;
@@ -69,7 +76,10 @@ export class ApiCallMetrics {
       aggregator: 'sum' as const,
       owner: this,
       get: async () => ({ name, help, type, aggregator: 'sum' as const, values: values() }),
-      reset: () => this.#series.clear(),
+      // Zeroed, not dropped: the routes keep the series they found.
+      reset: () => {
+        for (const series of this.#series.values()) series.reset();
+      },
     });
     const requests = metric(REQUESTS, 'API calls answered by the gateway', 'counter', () =>
       all().flatMap((s) => CLASSES.flatMap((c, i) => (s.classes[i] > 0 ? [{ labels: { api: s.api, status_class: c }, value: s.classes[i] }] : []))),
