@@ -16,7 +16,7 @@ import { createPolicyStore, PolicyKinds } from './store/policies.ts';
 import type { NewThrottlePolicy, PolicyKind, ThrottleLimit, ThrottlePolicy } from './store/policies.ts';
 import { createWorkflowStore, WorkflowStatuses } from './store/workflows.ts';
 import type { Workflow, WorkflowType } from './store/workflows.ts';
-import { checkCondition, checkKeyTemplate, checkLimit, checkRange } from './validate.ts';
+import { checkCondition, checkKeyTemplate, checkLimit, checkRange, checkTokenValidation } from './validate.ts';
 import { enabledWorkflowTypes, tenantConfigOf, workflowSwitchOf } from './tenant-config.ts';
 import type { RoleAlias, SwitchableWorkflowType, TenantConfig } from './tenant-config.ts';
 import type { ThrottleConditionInput } from './validate.ts';
@@ -265,6 +265,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       return km.sealedSecrets ? (JSON.parse(deps.keys.open('key-manager-secret', km.sealedSecrets)) as Record<string, string>) : {};
     },
     async createKeyManager(tenantId: number, input: KeyManagerInput): Promise<StoredKeyManager> {
+      checkTokenValidation(input.tokenValidation);
       const { config, secrets } = splitKeyManager(input);
       const created = await duplicate(
         keyManagers.create(tenantId, {
@@ -286,6 +287,7 @@ export function createAdminService(deps: AdminServiceDeps) {
     async updateKeyManager(tenantId: number, id: string, input: KeyManagerInput): Promise<StoredKeyManager> {
       const existing = await service.getKeyManager(tenantId, id);
       if (input.name !== existing.name) throw invalid('body.name', `cannot be changed (the key manager is ${existing.name})`);
+      checkTokenValidation(input.tokenValidation);
       const { config, secrets } = splitKeyManager(input);
       // A secret left out of the update keeps its stored value: GET never returns secrets.
       const merged = { ...service.keyManagerSecrets(existing), ...secrets };

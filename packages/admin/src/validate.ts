@@ -78,3 +78,23 @@ export function checkKeyTemplate(field: string, template: string): void {
     }
   }
 }
+
+/**
+ * Checks a key manager's token handling entries: a REFERENCE entry's value is the pattern of the
+ * opaque tokens it issues, which gateways compile as a whole-token regular expression (one that
+ * does not compile would match nothing there, silently).
+ */
+export function checkTokenValidation(entries: unknown): void {
+  if (!Array.isArray(entries)) return;
+  entries.forEach((entry: { type?: string; enable?: boolean; value?: unknown }, i) => {
+    if (entry.type !== 'REFERENCE' || entry.enable === false) return;
+    const field = `body.tokenValidation[${i}].value`;
+    if (typeof entry.value !== 'string' || entry.value.trim() === '') throw invalid(field, 'must be the regular expression the key manager\'s opaque tokens match');
+    if (entry.value.length > 1_000) throw invalid(field, 'must be at most 1000 characters');
+    try {
+      new RegExp(`^(?:${entry.value})$`);
+    } catch (err) {
+      throw invalid(field, `is not a regular expression: ${(err as Error).message}`);
+    }
+  });
+}

@@ -331,6 +331,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await call('PUT', `/key-managers/${km.id as string}`, { body: { ...body, name: 'okta2' } })).status, 400);
       assert.equal((await call('POST', '/key-managers', { body: { name: 'x' } })).status, 400);
       assert.equal((await call('POST', '/key-managers', { body: { ...body, name: 'y', tokenType: 'WEIRD' } })).status, 400);
+      // The pattern of its opaque tokens must compile: gateways would match nothing with it.
+      const badPattern = await call('PUT', `/key-managers/${km.id as string}`, { body: { ...withoutSecret, tokenValidation: [{ type: 'JWT', enable: true, value: '(' }, { type: 'REFERENCE', enable: true, value: 'corp-[a-z' }] } });
+      assert.equal(badPattern.status, 400);
+      assert.match(badPattern.text, /tokenValidation\[1\]\.value.*not a regular expression/);
+      assert.equal((await service.getKeyManager(SUPER_TENANT_ID, km.id as string)).enabled, false, 'nothing stored from the refused update');
+      assert.equal((await call('POST', '/key-managers', { body: { ...body, name: 'z', tokenValidation: [{ type: 'REFERENCE', value: '' }] } })).status, 400);
+      const goodPattern = await call('PUT', `/key-managers/${km.id as string}`, { body: { ...withoutSecret, enabled: false, tokenValidation: [{ type: 'REFERENCE', enable: true, value: 'corp-[a-z0-9]+' }, { type: 'REFERENCE', enable: false, value: '(' }] } });
+      assert.equal(goodPattern.status, 200, goodPattern.text);
 
       const resident = (await call('GET', '/key-managers')).json<Json>().list!.find((k) => k.name === 'Resident Key Manager')!;
       assert.equal((await call('DELETE', `/key-managers/${resident.id as string}`)).status, 409);
