@@ -564,13 +564,17 @@ export async function recordGatewayAcknowledgement(
 ): Promise<boolean> {
   const now = deps.clock.now();
   return deps.databases.apim.transaction().execute(async (apim) => {
+    // A no-op update first, so the deployment row is locked (PostgreSQL; SQLite takes its write
+    // lock) before the acknowledgements are read: two gateways' at once then decide one after the
+    // other, the second seeing the first's, and a failure cannot overwrite a success.
     const d = await apim
-      .selectFrom('api_deployments')
-      .selectAll()
+      .updateTable('api_deployments')
+      .set((eb) => ({ status: eb.ref('status') }))
       .where('tenant_id', '=', ack.tenantId)
       .where('api_id', '=', ack.apiId)
       .where('revision_id', '=', ack.revisionId)
       .where('environment', '=', ack.environment)
+      .returningAll()
       .executeTakeFirst();
     if (!d) return false;
     await deploymentStore.putAck(apim, { deployment_id: d.id, tenant_id: ack.tenantId, gateway_id: ack.gatewayId, status: ack.status, message: ack.message ?? null, acked_at: now });

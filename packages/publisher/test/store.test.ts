@@ -134,6 +134,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await deployment()).status, 'FAILED');
       await ack(r2.id, 'gw-a', 'DEPLOYED');
       assert.deepEqual({ ...(await deployment()), since: undefined }, { revision: r2.id, status: 'DEPLOYED', deployed: 1, failed: 0, since: undefined }, 'a gateway\'s later outcome replaces its earlier one');
+
+      // Two gateways at once, one failing: deployed, whichever is recorded last (each used to
+      // decide from the acknowledgements committed before its own, so the failure could win).
+      for (let i = 0; i < 10; i++) {
+        for (const gw of ['gw-a', 'gw-b', 'gw-c']) await ack(r2.id, gw, 'FAILED');
+        assert.equal((await deployment()).status, 'FAILED');
+        await Promise.all([ack(r2.id, 'gw-b', 'DEPLOYED'), ack(r2.id, 'gw-c', 'FAILED'), ack(r2.id, 'gw-a', 'FAILED')]);
+        assert.deepEqual({ ...(await deployment()), since: undefined }, { revision: r2.id, status: 'DEPLOYED', deployed: 1, failed: 2, since: undefined }, `round ${i}`);
+      }
       await hub.close();
     });
   });
