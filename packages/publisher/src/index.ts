@@ -66,7 +66,7 @@ export interface PublisherComponent {
  * ```
  */
 export function createPublisher(config: GatehouseConfig, deps: PublisherDeps): PublisherComponent {
-  const service = createPublisherService(deps);
+  const service = createPublisherService({ ...deps, gatewayExpiryMs: config.admin_api.gateway_expiry_ms });
   const documents = createDocumentService(deps);
   const usage = createUsageConsumer(
     { databases: deps.databases, hub: deps.hub, clock: deps.clock, logger: deps.logger },

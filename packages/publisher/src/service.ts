@@ -26,6 +26,8 @@ export interface PublisherServiceDeps {
   readonly keys: ServerKeys;
   readonly hub: Pick<EventHub, 'publish'>;
   readonly clock: Clock;
+  /** `admin_api.gateway_expiry_ms`: a gateway heard from within it counts in `liveGatewayCount` (default 90 s). */
+  readonly gatewayExpiryMs?: number;
 }
 
 /** Who is acting: the token's user and tenant. */
@@ -212,9 +214,16 @@ export function createPublisherService(deps: PublisherServiceDeps) {
     deploymentInfo: deployments.filter((d) => d.revision_id === rev.id).map((d) => deploymentDto(d, [])),
   });
 
-  const deploymentDto = (d: DeploymentRow, acks: { deployment_id: string; status: string }[]) => {
+  /**
+   * `deployedGatewayCount` and `failedGatewayCount` count every gateway that acknowledged (a
+   * restarted one under a new id too); `liveGatewayCount`, those deployed and heard from within
+   * `gatewayExpiryMs` (its heartbeat, every 10 s).
+   */
+  const deploymentDto = (d: DeploymentRow, acks: { deployment_id: string; status: string; last_heartbeat?: number | null }[]) => {
     const mine = acks.filter((a) => a.deployment_id === d.id);
-    const deployed = mine.filter((a) => a.status === 'DEPLOYED').length;
+    const deployed = mine.filter((a) => a.status === 'DEPLOYED');
+    const liveSince = clock.now() - (deps.gatewayExpiryMs ?? 90_000);
+    const live = deployed.filter((a) => a.last_heartbeat != null && a.last_heartbeat >= liveSince).length;
     const failed = mine.filter((a) => a.status === 'FAILED').length;
     return {
       revisionUuid: d.revision_id,
@@ -224,8 +233,8 @@ export function createPublisherService(deps: PublisherServiceDeps) {
       deployedTime: String(d.deployed_at),
       ...(d.success_deployed_at !== null ? { successDeployedTime: String(d.success_deployed_at) } : {}),
       status: d.status,
-      liveGatewayCount: deployed,
-      deployedGatewayCount: deployed,
+      liveGatewayCount: live,
+      deployedGatewayCount: deployed.length,
       failedGatewayCount: failed,
     };
   };
@@ -505,7 +514,7 @@ export function createPublisherService(deps: PublisherServiceDeps) {
     async deployments(tenantId: number, apiId: string) {
       await load(tenantId, apiId);
       const rows = await deploymentStore.deployments(dbs.apim, tenantId, apiId);
-      const acks = await deploymentStore.acks(dbs.apim, tenantId, rows.map((d) => d.id));
+      const acks = await deploymentStore.acksWithHeartbeat(dbs.apim, tenantId, rows.map((d) => d.id));
       return rows.map((d) => deploymentDto(d, acks));
     },
 

@@ -143,6 +143,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await Promise.all([ack(r2.id, 'gw-b', 'DEPLOYED'), ack(r2.id, 'gw-c', 'FAILED'), ack(r2.id, 'gw-a', 'FAILED')]);
         assert.deepEqual({ ...(await deployment()), since: undefined }, { revision: r2.id, status: 'DEPLOYED', deployed: 1, failed: 2, since: undefined }, `round ${i}`);
       }
+
+      // Live: deployed by a gateway heard from within the expiry (90 s by default), not one gone.
+      const live = async () => (await svc.deployments(T, api.id))[0]?.liveGatewayCount;
+      assert.equal(await live(), 0, 'gw-b never registered');
+      await dbs.apim.insertInto('admin_gateways').values({ tenant_id: T, gateway_id: 'gw-b', labels: '["Default"]', registered_at: Date.now() - 200_000, last_heartbeat: Date.now() - 100_000 }).execute();
+      assert.equal(await live(), 0, 'gw-b silent for 100 s');
+      await dbs.apim.updateTable('admin_gateways').set({ last_heartbeat: Date.now() }).where('gateway_id', '=', 'gw-b').execute();
+      assert.equal(await live(), 1);
+      await dbs.apim.insertInto('admin_gateways').values({ tenant_id: T, gateway_id: 'gw-c', labels: '["Default"]', registered_at: Date.now(), last_heartbeat: Date.now() }).execute();
+      assert.equal(await live(), 1, 'gw-c is live but failed');
       await hub.close();
     });
   });

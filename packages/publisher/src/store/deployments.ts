@@ -60,6 +60,21 @@ export const deploymentStore = {
     return db.selectFrom('api_deployment_acks').selectAll().where('tenant_id', '=', tenantId).where('deployment_id', 'in', deploymentIds).orderBy('gateway_id').execute();
   },
 
+  /** The acknowledgements with the last heartbeat of their gateway (null: it never registered, or is gone from the registry). */
+  async acksWithHeartbeat(db: Kysely<ApimSchema>, tenantId: number, deploymentIds: readonly string[]): Promise<(AckRow & { last_heartbeat: number | null })[]> {
+    if (deploymentIds.length === 0) return [];
+    const rows = await db
+      .selectFrom('api_deployment_acks as a')
+      .leftJoin('admin_gateways as g', (j) => j.onRef('g.tenant_id', '=', 'a.tenant_id').onRef('g.gateway_id', '=', 'a.gateway_id'))
+      .selectAll('a')
+      .select('g.last_heartbeat')
+      .where('a.tenant_id', '=', tenantId)
+      .where('a.deployment_id', 'in', deploymentIds)
+      .orderBy('a.gateway_id')
+      .execute();
+    return rows.map((r) => ({ ...r, last_heartbeat: r.last_heartbeat === null ? null : Number(r.last_heartbeat) }));
+  },
+
   /** Replaces whatever revision of the API was deployed to the environment. */
   async putDeployment(db: Kysely<ApimSchema>, row: DeploymentRow): Promise<void> {
     await db.deleteFrom('api_deployments').where('tenant_id', '=', row.tenant_id).where('api_id', '=', row.api_id).where('environment', '=', row.environment).execute();
