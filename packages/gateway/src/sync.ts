@@ -411,17 +411,13 @@ export class GatewaySync {
     try {
       const all: DeployedArtifact[] = [];
       for (const label of this.#o.labels) all.push(...(await this.#o.source.runtimeArtifacts(label)));
-      await this.#pullData();
-      this.#replaceAll(all);
-      // In the order they came; each is idempotent (it sets a state, or fetches the current one).
-      for (let i = 0; i < during.length; i++) {
-        try {
-          await during[i]!();
-        } catch (err) {
-          this.#o.logger.warn({ err: (err as Error).message }, 'an event that came during the pull could not be applied again after it');
-        }
+      try {
+        await this.#pullData();
+        this.#replaceAll(all);
+      } finally {
+        // Whatever the pull got to serve (its data can be in use though a section or its APIs failed).
+        await this.#replay(during);
       }
-      this.#during.delete(during);
       const from = this.#source;
       this.#source = 'control-plane';
       this.#synced = true;
@@ -440,6 +436,18 @@ export class GatewaySync {
     } finally {
       this.#during.delete(during);
       this.#pulling--;
+    }
+  }
+
+  /** Applies again, in the order they came, the events recorded during a pull; each is idempotent (it sets a state, or fetches the current one). */
+  async #replay(during: (() => void | Promise<void>)[]): Promise<void> {
+    this.#during.delete(during);
+    for (const apply of during) {
+      try {
+        await apply();
+      } catch (err) {
+        this.#o.logger.warn({ err: (err as Error).message }, 'an event that came during the pull could not be applied again after it');
+      }
     }
   }
 
