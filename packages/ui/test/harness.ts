@@ -98,7 +98,8 @@ export async function startUi(argv: readonly string[] = []): Promise<UiHarness> 
     baseUrl: node.baseUrl,
     adminPassword: node.adminPassword,
     async page(options = {}) {
-      const context = await browser.newContext({ viewport: options.viewport ?? { width: 1366, height: 800 }, colorScheme: options.colorScheme ?? 'light' });
+      // Reduced motion: no collapse or modal is caught mid-animation when axe reads its colours.
+      const context = await browser.newContext({ viewport: options.viewport ?? { width: 1366, height: 800 }, colorScheme: options.colorScheme ?? 'light', reducedMotion: 'reduce' });
       contexts.add(context);
       // Fail within seconds, not Playwright's 30 s: every page here answers locally.
       context.setDefaultTimeout(10_000);

@@ -6,6 +6,8 @@ export const theme = createTheme({
   // Filled buttons (white text) of every colour meet WCAG AA (4.5:1) at shade 8.
   primaryShade: { light: 8, dark: 8 },
   defaultRadius: 'sm',
+  // Collapses, menus and modals open without animation for users who ask the system for less motion.
+  respectReducedMotion: true,
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   fontFamilyMonospace: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
   components: {
@@ -23,6 +25,8 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
     '--mantine-color-error': 'var(--mantine-color-red-9)',
     // Text of `light` variants (badges, light buttons, alerts) on their tinted background: shade 9, darkened.
     ...Object.fromEntries(Object.keys(t.colors).map((c) => [`--mantine-color-${c}-light-color`, `color-mix(in srgb, var(--mantine-color-${c}-9), black 30%)`])),
+    // Text and border of `outline` variants on white: shade 8 of teal, green or yellow is under 4.5:1, so the same darkened 9.
+    ...Object.fromEntries(Object.keys(t.colors).map((c) => [`--mantine-color-${c}-outline`, `color-mix(in srgb, var(--mantine-color-${c}-9), black 30%)`])),
   },
   dark: { '--mantine-color-dimmed': 'var(--mantine-color-dark-1)' },
 });
