@@ -69,7 +69,7 @@ function hostOf(req: IncomingMessage): string | undefined {
 /** Names listed in `Connection`, which RFC 9110 §7.6.1 says must go too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
   const c = headers.connection;
-  if (!c) return undefined;
+  if (!c || c === 'keep-alive' || c === 'close' || c === 'Keep-Alive') return undefined; // what nearly every client sends
   const names = new Set<string>();
   for (const part of c.split(',')) {
     const n = part.trim().toLowerCase();

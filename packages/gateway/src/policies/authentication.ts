@@ -263,6 +263,12 @@ export function createAuthenticationPolicy(deps: { verifier: TokenVerifier; data
           }
           if (header !== undefined && header !== '') {
             if (oauth) {
+              // A token already verified is its own proof of form (it passed BEARER before it was
+              // cached): look it up before running the pattern over a few hundred characters.
+              if (header.startsWith('Bearer ')) {
+                const hit = verifier.cached(header.slice(7));
+                if (hit !== undefined) return decideToken(ctx, hit);
+              }
               const m = BEARER.exec(header);
               if (m !== null) return bearer(ctx, m[1]);
             }
