@@ -1,14 +1,10 @@
 import { after, before, beforeEach, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { startTestNode, type TestNode } from '@gatehouse/cli';
-import { loadConfig } from '@gatehouse/config';
-import { openLocalStore, type LocalStore } from '@gatehouse/data';
 import { Topics, type EventHub } from '@gatehouse/events';
-import { loadOrCreateTls } from '@gatehouse/runtime';
-import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { createGateway, createHttpControlPlane, GatewaySync, type Gateway } from '../src/index.ts';
+import { httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import { createHttpControlPlane, type Gateway, type GatewaySync } from '../src/index.ts';
+import { startSyncedGateway, type SyncedGateway } from './harness.ts';
 
 // Regression: a gateway acknowledged a deployment only when it got it as an event, so one whose
 // event was lost (NATS down, a control plane killed with its publish queue full) was served after
@@ -22,9 +18,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let node: TestNode;
 let backend: MockUpstream;
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let store: LocalStore;
 let bearer: string;
+let synced: SyncedGateway;
 let gw: Gateway;
 let sync: GatewaySync;
 let closeSource: () => Promise<void>;
@@ -108,7 +103,6 @@ async function reconnect(): Promise<void> {
 const acksOf = (apiId: string) => acks.filter((a) => a.apiId === apiId).map((a) => `${a.revisionId} ${a.status}`);
 
 before(async () => {
-  dir = await tempDir();
   backend = await startMockUpstream('orders');
   node = await startTestNode(['--profile', 'control-plane', '--server.public_url', 'https://gatehouse.test']);
   const client = await json<{ clientId: string; clientSecret: string }>('POST', '/client-registration/v0.17/register', basic('admin', node.adminPassword), { clientName: 'gw-acks', owner: 'admin', grantType: 'client_credentials password' });
@@ -122,10 +116,6 @@ before(async () => {
     if (e.type === 'DEPLOY_ACK' && e.payload.gatewayId === GATEWAY_ID) acks.push(e.payload);
   });
 
-  const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--data-dir', dir.path], env: {} });
-  const logger = pino({ level: 'silent' });
-  gw = createGateway(config, { logger, hub: gatewayHub(node.hub), tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) });
-  await gw.start();
   const http = createHttpControlPlane({ baseUrl: node.baseUrl, clientId: client.clientId, clientSecret: client.clientSecret, timeoutMs: 2_000 });
   closeSource = () => http.close();
   const source: typeof http = Object.assign(Object.create(http) as typeof http, {
@@ -133,8 +123,9 @@ before(async () => {
       return (await http.runtimeArtifacts(label, apiId)).map((a) => (broken.has(a.apiId) ? { ...a, schemaVersion: 99 } : a));
     },
   });
-  store = await openLocalStore({ path: join(dir.path, 'gw-local.db') });
-  sync = new GatewaySync({ gateway: gw, source, hub: gatewayHub(node.hub), localStore: store, labels: ['Default'], gatewayId: GATEWAY_ID, logger, heartbeatMs: 100, hubCheckMs: 10, retryMaxMs: 200 });
+  synced = await startSyncedGateway({ source, hub: node.hub, link: gatewayHub, gatewayId: GATEWAY_ID, heartbeatMs: 100, hubCheckMs: 10, retryMaxMs: 200, start: false });
+  gw = synced.t.gw;
+  sync = synced.sync;
 });
 
 beforeEach(() => {
@@ -142,13 +133,10 @@ beforeEach(() => {
 });
 
 after(async () => {
-  await sync?.stop();
-  await gw?.stop();
+  await synced?.stop();
   await closeSource?.();
-  await store?.close();
   await node?.close();
   await backend?.close();
-  await dir?.remove();
 });
 
 it('acknowledges at its first pull a deployment made before it started', async () => {

@@ -1,15 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { startTestNode, type TestNode } from '@gatehouse/cli';
 import { loadConfig } from '@gatehouse/config';
-import { openLocalStore, type LocalStore } from '@gatehouse/data';
 import { Topics, type EventHub } from '@gatehouse/events';
-import { loadOrCreateTls } from '@gatehouse/runtime';
-import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { createGateway, createHttpControlPlane, GatewaySync, type ControlPlaneSource, type DeployedArtifact, type Gateway, type SourceKeyManager } from '../src/index.ts';
-import { createTestIssuer, startTestGateway, type TestGateway, type TestIssuer } from './harness.ts';
+import { httpCall, startMockUpstream, type MockUpstream } from '@gatehouse/testing';
+import { createHttpControlPlane, type ControlPlaneSource, type DeployedArtifact, type SourceKeyManager } from '../src/index.ts';
+import { createTestIssuer, startSyncedGateway, type SyncedGateway, type TestIssuer } from './harness.ts';
 
 // Regression: an event the control plane lost before it reached the event hub (it crashed with
 // its publish queue full during a NATS outage only it saw) left a gateway that never lost NATS on
@@ -49,14 +45,10 @@ describe('in front of a real control plane', () => {
   const basic = (u: string, p: string) => `Basic ${Buffer.from(`${encodeURIComponent(u)}:${encodeURIComponent(p)}`).toString('base64')}`;
   const lost = new Set<string>();
   const acks: string[] = [];
-  const lines: { msg: string }[] = [];
   let node: TestNode;
   let backend: MockUpstream;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let store: LocalStore;
   let bearer: string;
-  let gw: Gateway;
-  let sync: GatewaySync;
+  let synced: SyncedGateway;
   let closeSource: () => Promise<void>;
 
   async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -67,7 +59,6 @@ describe('in front of a real control plane', () => {
   }
 
   before(async () => {
-    dir = await tempDir();
     backend = await startMockUpstream('orders');
     node = await startTestNode(['--profile', 'control-plane', '--server.public_url', 'https://gatehouse.test']);
     const fetchJson = async <T>(path: string, auth: string, body: string, type: string): Promise<T> => (await (await fetch(`${node.baseUrl}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': type }, body })).json()) as T;
@@ -83,29 +74,20 @@ describe('in front of a real control plane', () => {
       if (e.payload.gatewayId === 'gw-resync') acks.push(`${e.payload.revisionId} ${e.payload.status}`);
     });
 
-    const config = loadConfig({ argv: ['--gateway.http_port', '0', '--gateway.https_port', '0', '--gateway.resync_interval_ms', '300', '--data-dir', dir.path], env: {} });
-    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
-    const hub = losingHub(node.hub, lost);
-    gw = createGateway(config, { logger: pino({ level: 'silent' }), hub, tls: await loadOrCreateTls({ certFile: '', keyFile: '', dataDir: dir.path }) });
-    await gw.start();
     const source = createHttpControlPlane({ baseUrl: node.baseUrl, clientId: client.clientId, clientSecret: client.clientSecret, timeoutMs: 2_000 });
     closeSource = () => source.close();
-    store = await openLocalStore({ path: join(dir.path, 'gw-local.db') });
-    sync = new GatewaySync({ gateway: gw, source, hub, localStore: store, labels: ['Default'], gatewayId: 'gw-resync', logger, heartbeatMs: 60_000, hubCheckMs: 10, resyncIntervalMs: config.gateway.resync_interval_ms });
-    await sync.start();
+    synced = await startSyncedGateway({ source, hub: node.hub, link: (hub) => losingHub(hub, lost), gatewayId: 'gw-resync', heartbeatMs: 60_000, hubCheckMs: 10, resyncIntervalMs: resyncMs('300') });
   });
 
   after(async () => {
-    await sync?.stop();
-    await gw?.stop();
+    await synced?.stop();
     await closeSource?.();
-    await store?.close();
     await node?.close();
     await backend?.close();
-    await dir?.remove();
   });
 
   it('a deployment and an undeployment whose events were lost: served, acknowledged and removed within the period, the hub connected throughout', async () => {
+    const { sync, lines, t: { gw } } = synced;
     const api = await json<{ id: string }>('POST', `${PUB}/apis`, {
       name: 'Lost',
       context: '/lost',
@@ -132,7 +114,6 @@ describe('in front of a real control plane', () => {
 describe('against a control plane of the test\'s own', () => {
   let backend: MockUpstream;
   let km: TestIssuer;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
 
   const artifact = (over: Partial<DeployedArtifact> = {}): DeployedArtifact => ({
     schemaVersion: 1, apiId: 'api-1', revisionId: 'r1', name: 'Orders', context: '/orders', version: 'v1', isDefaultVersion: false, lifeCycleStatus: 'PUBLISHED',
@@ -176,52 +157,24 @@ describe('against a control plane of the test\'s own', () => {
     return cp;
   }
 
-  interface Running {
-    readonly t: TestGateway;
-    readonly sync: GatewaySync;
-    readonly lines: { level: number; msg: string }[];
+  interface Running extends SyncedGateway {
     call(token: string): Promise<number>;
-    stop(): Promise<void>;
   }
 
-  async function startGateway(cp: ControlPlaneSource, resyncIntervalMs: number, options: { hub?: (h: EventHub) => EventHub; onLog?: (msg: string) => void } = {}): Promise<Running> {
-    const { hub, onLog } = options;
-    const t = await startTestGateway();
-    const store = await openLocalStore({ path: join(dir.path, `${crypto.randomUUID()}.db`) });
-    const lines: { level: number; msg: string }[] = [];
-    const logger = pino({ level: 'info' }, {
-      write(l: string) {
-        const line = JSON.parse(l) as { level: number; msg: string };
-        lines.push(line);
-        onLog?.(line.msg);
-      },
-    });
-    const sync = new GatewaySync({ gateway: t.gw, source: cp, hub: hub ? hub(t.hub) : t.hub, localStore: store, labels: ['Default'], gatewayId: 'gw-own', logger, heartbeatMs: 60_000, hubCheckMs: 10, retryMaxMs: 200, snapshotFlushMs: 20, resyncIntervalMs });
-    await sync.start();
-    return {
-      t,
-      sync,
-      lines,
-      call: async (token) => (await httpCall(`${t.base}/orders/v1/items`, { headers: { authorization: `Bearer ${token}` } })).status,
-      async stop() {
-        await sync.stop();
-        await store.close();
-        await t.close();
-      },
-    };
+  async function startGateway(source: ControlPlaneSource, resyncIntervalMs: number, options: { link?: (h: EventHub) => EventHub; onLog?: (msg: string) => void } = {}): Promise<Running> {
+    const g = await startSyncedGateway({ ...options, source, gatewayId: 'gw-own', heartbeatMs: 60_000, hubCheckMs: 10, retryMaxMs: 200, snapshotFlushMs: 20, resyncIntervalMs });
+    return { ...g, call: async (token) => (await httpCall(`${g.t.base}/orders/v1/items`, { headers: { authorization: `Bearer ${token}` } })).status };
   }
 
   const app = (id: string) => ({ application: { id, name: 'Shop', owner: 'alice', tier: 'Unlimited' } });
   const jtiOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { jti: string }).jti;
 
   before(async () => {
-    dir = await tempDir();
     backend = await startMockUpstream('orders');
     km = await createTestIssuer();
   });
   after(async () => {
     await backend.close();
-    await dir.remove();
   });
 
   it('a revocation and a subscription whose events were lost: applied within the period, and a pull that changed no API swapped no route table', async () => {
@@ -304,7 +257,7 @@ describe('against a control plane of the test\'s own', () => {
     const cp = controlPlane();
     const link = { connected: true };
     const gw = await startGateway(cp, 100, {
-      hub: (hub) => ({ ...losingHub(hub, new Set()), isConnected: () => link.connected && hub.isConnected() }),
+      link: (hub) => ({ ...losingHub(hub, new Set()), isConnected: () => link.connected && hub.isConnected() }),
       // The reconnect's pull is the next one asked for: it takes 500 ms, five periods.
       onLog: (msg) => void (msg.startsWith('event hub reconnected') && (cp.slowNext = true)),
     });

@@ -4,12 +4,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { pino } from 'pino';
 import { openLocalStore, type LocalStore } from '@gatehouse/data';
 import { Topics } from '@gatehouse/events';
 import { httpCall, startMockUpstream, tempDir, type MockUpstream } from '@gatehouse/testing';
-import { GatewaySync, type ControlPlaneSource, type DeployedArtifact, type SourceKeyManager } from '../src/index.ts';
-import { createTestIssuer, startTestGateway, type TestGateway, type TestIssuer } from './harness.ts';
+import type { ControlPlaneSource, DeployedArtifact, SourceKeyManager } from '../src/index.ts';
+import { createTestIssuer, startSyncedGateway, type SyncedGateway, type TestGateway, type TestIssuer } from './harness.ts';
 
 // GatewaySync and the local snapshot, in process, against a control plane of the test's own that
 // can be taken down: the whole state (subscriptions, applications and key mappings, policies, key
@@ -79,30 +78,14 @@ async function startIdp(): Promise<typeof idp> {
   };
 }
 
-interface Running {
-  readonly t: TestGateway;
-  readonly sync: GatewaySync;
-  readonly lines: { level: number; msg: string }[];
+interface Running extends SyncedGateway {
   call(token: string): Promise<number>;
-  stop(): Promise<void>;
 }
 
+/** The store is the test's: it outlives a gateway, as the local store does across a restart. */
 async function startGateway(source: ControlPlaneSource, store: LocalStore): Promise<Running> {
-  const t = await startTestGateway();
-  const lines: { level: number; msg: string }[] = [];
-  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
-  const sync = new GatewaySync({ gateway: t.gw, source, hub: t.hub, localStore: store, labels: ['Default'], gatewayId: 'gw-snap', logger, heartbeatMs: 60_000, retryMaxMs: 200, snapshotFlushMs: 20 });
-  await sync.start();
-  return {
-    t,
-    sync,
-    lines,
-    call: async (token) => (await httpCall(`${t.base}/orders/v1/items`, { headers: { authorization: `Bearer ${token}` } })).status,
-    async stop() {
-      await sync.stop();
-      await t.close();
-    },
-  };
+  const g = await startSyncedGateway({ source, store, gatewayId: 'gw-snap', heartbeatMs: 60_000, retryMaxMs: 200, snapshotFlushMs: 20 });
+  return { ...g, call: async (token) => (await httpCall(`${g.t.base}/orders/v1/items`, { headers: { authorization: `Bearer ${token}` } })).status };
 }
 
 async function until(check: () => Promise<boolean> | boolean, what: string, ms = 5_000): Promise<void> {
