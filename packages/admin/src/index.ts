@@ -14,7 +14,7 @@ import { seedAdminDefaults } from './seed.ts';
 export { AdminErrors } from './errors.ts';
 export type { AdminErrorCode, AdminError } from './errors.ts';
 export { createAdminService, normalizeBlockingValue, policyFromInput, PROTECTED_POLICY, RESIDENT_KEY_MANAGER, DEFAULT_ENVIRONMENT } from './service.ts';
-export type { AdminService, AdminServiceDeps, PolicyInput, KeyManagerInput, PolicyUsageCheck, WorkflowCompletedHandler } from './service.ts';
+export type { AdminService, AdminServiceDeps, NewWorkflow, PolicyInput, KeyManagerInput, PolicyUsageCheck, WorkflowCompletedHandler } from './service.ts';
 export { TenantConfigSchema, WorkflowSwitches } from './tenant-config.ts';
 export type { RoleAlias, SwitchableWorkflowType, TenantConfig, WorkflowSwitch } from './tenant-config.ts';
 export { PolicyKinds, allPolicyKinds, TimeUnits } from './store/policies.ts';

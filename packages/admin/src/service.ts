@@ -1,7 +1,8 @@
 import type { Clock, ServerKeys } from '@gatehouse/core';
 import { SUPER_TENANT_ID } from '@gatehouse/core';
 import { DataErrors } from '@gatehouse/data';
-import type { Databases, GatewayEnvironment, Repositories, VirtualHost } from '@gatehouse/data';
+import type { ApimSchema, Databases, GatewayEnvironment, Repositories, VirtualHost } from '@gatehouse/data';
+import type { Kysely } from 'kysely';
 import { Topics } from '@gatehouse/events';
 import type { EventHub, Logger } from '@gatehouse/events';
 import { AdminErrors, invalid } from './errors.ts';
@@ -15,7 +16,7 @@ import type { StoredKeyManager } from './store/key-managers.ts';
 import { createPolicyStore, PolicyKinds } from './store/policies.ts';
 import type { NewThrottlePolicy, PolicyKind, ThrottleLimit, ThrottlePolicy } from './store/policies.ts';
 import { createWorkflowStore, WorkflowStatuses } from './store/workflows.ts';
-import type { Workflow, WorkflowType } from './store/workflows.ts';
+import type { Workflow, WorkflowStore, WorkflowType } from './store/workflows.ts';
 import { checkCondition, checkKeyTemplate, checkLimit, checkRange, checkTokenValidation } from './validate.ts';
 import { enabledWorkflowTypes, tenantConfigOf, workflowSwitchOf } from './tenant-config.ts';
 import type { RoleAlias, SwitchableWorkflowType, TenantConfig } from './tenant-config.ts';
@@ -100,6 +101,8 @@ export function policyFromInput(kind: PolicyKind, input: PolicyInput): NewThrott
 /** What a policy-in-use check answers: whether `name` is referenced (by APIs, applications or subscriptions). */
 export type PolicyUsageCheck = (tenantId: number, kind: PolicyKind, name: string) => Promise<boolean>;
 export type WorkflowCompletedHandler = (workflow: Workflow) => void | Promise<void>;
+/** An approval task to open: `referenceId` defaults to a random one. */
+export type NewWorkflow = Parameters<WorkflowStore['create']>[1];
 
 /**
  * The Admin component's operations over its stores, with validation and events. The REST routes
@@ -343,17 +346,37 @@ export function createAdminService(deps: AdminServiceDeps) {
       const config = await service.getTenantConfig(tenantId);
       await service.setTenantConfig(tenantId, { ...config, Workflows: { ...config.Workflows, [name]: enabled } });
     },
-    /** Opens an approval task (the Developer Portal calls it when the type is enabled). */
-    async createWorkflow(
-      tenantId: number,
-      input: { workflowType: WorkflowType; subjectRef: string; referenceId?: string; createdBy?: string; description?: string; properties?: Record<string, unknown> },
-    ): Promise<Workflow> {
-      const created = await duplicate(workflows.create(tenantId, input), () =>
-        AdminErrors.create('ADMIN_ERR_WORKFLOW_EXISTS', { description: `A workflow with reference ${input.referenceId ?? ''} already exists` }),
-      );
-      await publish(Topics.Notification, 'WORKFLOW_CREATE', tenantId, workflowEvent(created));
+    /**
+     * Opens an approval task (the Developer Portal calls it when the type is enabled). Throws
+     * ADMIN_ERR_WORKFLOW_EXISTS when `referenceId` is taken.
+     */
+    async createWorkflow(tenantId: number, input: NewWorkflow): Promise<Workflow> {
+      const created = await service.writeWorkflow(db, tenantId, input);
+      await service.announceWorkflow(created);
       return created;
     },
+    /**
+     * Writes an approval task in `trx`, a transaction on the apim database, so that it commits
+     * with what it is about or not at all; `announceWorkflow` publishes it once committed. Throws
+     * ADMIN_ERR_WORKFLOW_EXISTS when `referenceId` is taken.
+     *
+     * @example
+     * ```ts
+     * const wf = await dbs.apim.transaction().execute(async (trx) => {
+     *   await trx.insertInto('dp_subscriptions').values(row).execute();
+     *   return admin.writeWorkflow(trx, tenantId, { workflowType: 'SUBSCRIPTION_CREATION', subjectRef: row.id });
+     * });
+     * await admin.announceWorkflow(wf);
+     * ```
+     */
+    writeWorkflow(trx: Kysely<ApimSchema>, tenantId: number, input: NewWorkflow): Promise<Workflow> {
+      const store = trx === db ? workflows : createWorkflowStore(trx, deps.clock);
+      return duplicate(store.create(tenantId, input), () =>
+        AdminErrors.create('ADMIN_ERR_WORKFLOW_EXISTS', { description: `A workflow with reference ${input.referenceId ?? ''} already exists` }),
+      );
+    },
+    /** Publishes `WORKFLOW_CREATE` for a workflow that `writeWorkflow` wrote, after its transaction committed. */
+    announceWorkflow: (wf: Workflow): Promise<void> => publish(Topics.Notification, 'WORKFLOW_CREATE', wf.tenantId, workflowEvent(wf)),
     async getWorkflow(tenantId: number, referenceId: string): Promise<Workflow> {
       const wf = await workflows.get(tenantId, referenceId);
       if (!wf) throw AdminErrors.create('ADMIN_ERR_WORKFLOW_NOT_FOUND', { description: `No workflow with reference ${referenceId}` });
