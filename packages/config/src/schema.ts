@@ -226,7 +226,8 @@ export const configSchema = {
   },
   devportal: {
     self_signup: bool(true, 'Let visitors create their own subscriber account at `POST /api/identity/user/v1.0/me` (WSO2 self-registration). With the Admin `USER_SIGNUP` workflow enabled, new accounts stay `PENDING` until an admin approves them.'),
-    workflow_reconcile_interval_ms: int(30_000, 'How often the Developer Portal applies the approvals and rejections it missed (their `WORKFLOW_COMPLETE` event lost): applications still `CREATED`, subscriptions still `ON_HOLD` and sign-ups still `PENDING` whose workflow Admin has completed; also once at start.', { min: 1000, unit: 'ms' }),
+    workflow_reconcile_interval_ms: int(30_000, 'How often the Developer Portal applies the approvals and rejections it missed (their `WORKFLOW_COMPLETE` event lost): applications still `CREATED`, subscriptions still `ON_HOLD` and sign-ups still `PENDING` whose workflow Admin has completed; and opens the workflow of any such item that has none (see `workflow_missing_grace_ms`); also once at start.', { min: 1000, unit: 'ms' }),
+    workflow_missing_grace_ms: durationMs(60_000, 'How long an application `CREATED`, a subscription `ON_HOLD` or a sign-up `PENDING` may be without an approval workflow before the reconciler opens one for it (a sign-up whose workflow could not be written: users live in the shared database, workflows in apim), or approves it if Admin has turned that workflow type off since. Younger ones are left to the request still writing their workflow.'),
   },
   publisher: {
     max_definition_bytes: int(10 * 1024 * 1024, 'Largest OpenAPI definition accepted by `import-openapi`, `validate-openapi` and `PUT /swagger` (upload, inline or fetched from a URL); larger ones answer 413.', { min: 1024, unit: 'bytes' }),

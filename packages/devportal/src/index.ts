@@ -91,7 +91,8 @@ export function registerPublisherSubscriptionRoutes(app: FastifyInstance, deps: 
  * (`/api/identity/user/v1.0/me`). The Publisher's subscription routes are exported
  * (`registerPublisherSubscriptionRoutes`) for the Publisher component to serve. Applies Admin's workflow decisions (`WORKFLOW_COMPLETE` on `notification`)
  * to the applications, subscriptions and users they are about, and at start and every
- * `devportal.workflow_reconcile_interval_ms` the decisions whose event it never got.
+ * `devportal.workflow_reconcile_interval_ms` the decisions whose event it never got; it then also
+ * opens the workflow of an item held for approval that has none.
  *
  * @example
  * ```ts

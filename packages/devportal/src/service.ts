@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { constantTimeEqual, Roles } from '@gatehouse/core';
 import type { Clock, ServerKeys } from '@gatehouse/core';
 import type { GatehouseConfig } from '@gatehouse/config';
 import { DataErrors } from '@gatehouse/data';
-import type { Databases, Repositories } from '@gatehouse/data';
+import type { Databases, Repositories, User } from '@gatehouse/data';
 import { Topics } from '@gatehouse/events';
 import type { EventHub, Logger } from '@gatehouse/events';
-import { createAdminService, RESIDENT_KEY_MANAGER, WorkflowStatuses } from '@gatehouse/admin';
-import type { PolicyKind, ThrottlePolicy, Workflow, WorkflowType } from '@gatehouse/admin';
+import { AdminErrors, createAdminService, RESIDENT_KEY_MANAGER, WorkflowStatuses } from '@gatehouse/admin';
+import type { NewWorkflow, PolicyKind, ThrottlePolicy, Workflow, WorkflowType } from '@gatehouse/admin';
 import { createAttemptLimiter, createClient, findClient, isInternalClient, issueAccessToken, kmContext, newClientSecret, revokeJwt } from '@gatehouse/key-manager';
 import type { KmContext, OAuthClient } from '@gatehouse/key-manager';
 import { effectiveContext } from '@gatehouse/publisher';
@@ -17,7 +17,7 @@ import type { CatalogApi, Viewer } from './catalog.ts';
 import { DevPortalErrors, invalid, tooManyAttempts } from './errors.ts';
 import { proveClientOwnership } from './external-keys.ts';
 import { ApplicationStatuses, createDevPortalStore, SubscriptionStatuses } from './store.ts';
-import type { Application, KeyMapping, Subscription, SubscriptionStatus } from './store.ts';
+import type { Application, DevPortalStore, KeyMapping, Subscription, SubscriptionStatus } from './store.ts';
 
 /** What the Developer Portal needs from its host: structurally a subset of the CLI's `ComponentDeps`. */
 export interface DevPortalDeps {
@@ -57,6 +57,31 @@ const DEFAULT_GRANTS = ['client_credentials'];
 const MAP_KEYS_USER_FACTOR = 3;
 // Rows per page when the reconciler lists PENDING users (the repository's largest page).
 const USERS_PAGE = 500;
+const WORKFLOW_NAMESPACE = Buffer.from('c8142c55720145c88ca959234b5281c2', 'hex');
+
+/**
+ * The reference of the approval workflow of an item (an application's or subscription's id, a
+ * user's id: not the username, which a new sign-up may take again): a name-based UUIDv8 over
+ * SHA-256 (RFC 9562 Appendix B.2). Every replica derives the same one, so admin_workflows' unique
+ * (tenant_id, reference_id) lets the requests and reconcilers that open an item's workflow write
+ * one row between them.
+ */
+export function workflowReference(type: WorkflowType, itemId: string): string {
+  const h = createHash('sha256').update(WORKFLOW_NAMESPACE).update(`${type}:${itemId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.toString('hex', 0, 16);
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** An item that waits for a workflow decision, as the reconciler finds it. */
+interface Waiting {
+  /** Its id (a user's id for a sign-up). */
+  id: string;
+  /** What its workflow is about: the id, or the username of a sign-up. */
+  subjectRef: string;
+  createdAt: number;
+}
 
 export function createDevPortalService(config: GatehouseConfig, deps: DevPortalDeps) {
   const { databases, repositories, hub, clock } = deps;
@@ -110,9 +135,41 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     apiProvider: api?.provider, policyId: sub.throttlingPolicy, tier: sub.throttlingPolicy, subscriptionState: sub.status, status: sub.status, tenantId: sub.tenantId,
   });
 
-  const startWorkflow = async (tenantId: number, type: WorkflowType, subjectRef: string, createdBy: string, description: string, properties: Record<string, unknown>): Promise<Workflow | undefined> => {
-    if (!(await admin.isWorkflowEnabled(tenantId, type))) return undefined;
-    return admin.createWorkflow(tenantId, { workflowType: type, subjectRef, createdBy, description, properties });
+  const applicationWorkflow = (app: Application): NewWorkflow => ({
+    workflowType: 'APPLICATION_CREATION', subjectRef: app.id, referenceId: workflowReference('APPLICATION_CREATION', app.id), createdBy: app.owner,
+    description: `Application ${app.name} of ${app.owner}`, properties: { applicationName: app.name, tier: app.throttlingPolicy },
+  });
+  const subscriptionWorkflow = (sub: Subscription, app: Application | undefined, api: CatalogApi | undefined): NewWorkflow => ({
+    workflowType: 'SUBSCRIPTION_CREATION', subjectRef: sub.id, referenceId: workflowReference('SUBSCRIPTION_CREATION', sub.id), createdBy: sub.createdBy,
+    description: `Subscription of ${app?.name ?? sub.applicationId} to ${api ? `${api.name} ${api.version}` : sub.apiId}`,
+    properties: { applicationName: app?.name, apiName: api?.name, apiVersion: api?.version, apiContext: api?.context, tier: sub.throttlingPolicy },
+  });
+  const signUpWorkflow = (user: User): NewWorkflow => ({
+    workflowType: 'USER_SIGNUP', subjectRef: user.username, referenceId: workflowReference('USER_SIGNUP', user.id), createdBy: user.username,
+    description: `Self sign-up of ${user.username}`, properties: { username: user.username, email: user.email },
+  });
+
+  const announce = async (wf: Workflow) => {
+    try {
+      await admin.announceWorkflow(wf);
+    } catch (err) {
+      // Stored first: Admin lists pending workflows from the database.
+      deps.logger.error({ err, referenceId: wf.referenceId, workflowType: wf.workflowType }, 'could not publish WORKFLOW_CREATE');
+    }
+  };
+
+  /**
+   * Stores an item held for approval and its workflow in one apim transaction, so neither exists
+   * without the other: WSO2 (APIConsumerImpl.addSubscription) removes the item when its workflow
+   * fails to start; a transaction also covers a crash between the two writes.
+   */
+  const holdForApproval = async <T>(tenantId: number, write: (tx: DevPortalStore) => Promise<T>, workflowOf: (item: T) => NewWorkflow): Promise<T> => {
+    const [item, wf] = await databases.apim.transaction().execute(async (trx) => {
+      const held = await write(createDevPortalStore(trx, clock));
+      return [held, await admin.writeWorkflow(trx, tenantId, workflowOf(held))] as const;
+    });
+    await announce(wf);
+    return item;
   };
 
   // ---- applications ----------------------------------------------------------------------
@@ -142,18 +199,17 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     async create(caller: Caller, input: ApplicationInput): Promise<Application> {
       const { name, tokenType } = await checkApplicationInput(caller.tenantId, input);
       const pending = await admin.isWorkflowEnabled(caller.tenantId, 'APPLICATION_CREATION');
-      let app: Application;
-      try {
-        app = await store.applications.create(caller.tenantId, {
+      const write = (tx: DevPortalStore) =>
+        tx.applications.create(caller.tenantId, {
           name, owner: caller.username, throttlingPolicy: input.throttlingPolicy, description: input.description ?? null, tokenType,
           status: pending ? ApplicationStatuses.Created : ApplicationStatuses.Approved, groups: input.groups ?? [], attributes: input.attributes ?? {},
         });
+      let app: Application;
+      try {
+        app = pending ? await holdForApproval(caller.tenantId, write, applicationWorkflow) : await write(store);
       } catch (err) {
         if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw duplicateName(name);
         throw err;
-      }
-      if (pending) {
-        await startWorkflow(caller.tenantId, 'APPLICATION_CREATION', app.id, caller.username, `Application ${app.name} of ${app.owner}`, { applicationName: app.name, tier: app.throttlingPolicy });
       }
       await notify(DevPortalEvents.ApplicationCreate, caller.tenantId, applicationEvent(app));
       return app;
@@ -223,22 +279,19 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
       }
       const api = await checkSubscribable(caller, input.apiId, input.throttlingPolicy);
       const pending = await admin.isWorkflowEnabled(caller.tenantId, 'SUBSCRIPTION_CREATION');
-      let sub: Subscription;
-      try {
-        sub = await store.subscriptions.create(caller.tenantId, {
+      const write = (tx: DevPortalStore) =>
+        tx.subscriptions.create(caller.tenantId, {
           applicationId: app.id, apiId: api.id, throttlingPolicy: input.throttlingPolicy, requestedPolicy: input.requestedThrottlingPolicy ?? input.throttlingPolicy,
           status: pending ? SubscriptionStatuses.OnHold : SubscriptionStatuses.Unblocked, createdBy: caller.username,
         });
+      let sub: Subscription;
+      try {
+        sub = pending ? await holdForApproval(caller.tenantId, write, (held) => subscriptionWorkflow(held, app, api)) : await write(store);
       } catch (err) {
         if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) {
           throw DevPortalErrors.create('DEVPORTAL_ERR_SUBSCRIPTION_EXISTS', { description: `Application ${app.name} is already subscribed to ${api.name} ${api.version}` });
         }
         throw err;
-      }
-      if (pending) {
-        await startWorkflow(caller.tenantId, 'SUBSCRIPTION_CREATION', sub.id, caller.username, `Subscription of ${app.name} to ${api.name} ${api.version}`, {
-          applicationName: app.name, apiName: api.name, apiVersion: api.version, apiContext: api.context, tier: sub.throttlingPolicy,
-        });
       }
       await notify(DevPortalEvents.SubscriptionCreate, caller.tenantId, subscriptionEvent(sub, api, app));
       return sub;
@@ -589,34 +642,30 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
   // ---- workflow completions ----------------------------------------------------------------
 
   /**
-   * Applies an Admin decision to the application, subscription or sign-up it is about, at most once:
-   * the target moves only out of its pending status (a conditional UPDATE), and only the call that
-   * moved it publishes the event, so the WORKFLOW_COMPLETE handler, the reconciler and every portal
-   * replica may all apply the same decision. True when this call applied it.
+   * Moves an application out of CREATED, a subscription out of ON_HOLD or a sign-up out of PENDING,
+   * at most once: a conditional UPDATE (or DELETE), and only the call that moved it publishes the
+   * event, so every portal replica may try. `isTheirs` tells a sign-up's user from a later one of
+   * the same name. True when this call moved it.
    */
-  const applyWorkflowDecision = async (wf: Workflow): Promise<boolean> => {
-    if (wf.status === WorkflowStatuses.Created) return false;
-    const approved = wf.status === WorkflowStatuses.Approved;
-    const tenantId = wf.tenantId;
-    if (wf.workflowType === 'APPLICATION_CREATION') {
-      if (!(await store.applications.setStatus(tenantId, wf.subjectRef, approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected, ApplicationStatuses.Created))) return false;
-      const app = await store.applications.get(tenantId, wf.subjectRef);
+  const settle = async (tenantId: number, type: WorkflowType, subjectRef: string, approved: boolean, isTheirs: (user: User) => boolean): Promise<boolean> => {
+    if (type === 'APPLICATION_CREATION') {
+      if (!(await store.applications.setStatus(tenantId, subjectRef, approved ? ApplicationStatuses.Approved : ApplicationStatuses.Rejected, ApplicationStatuses.Created))) return false;
+      const app = await store.applications.get(tenantId, subjectRef);
       if (app) await notify(DevPortalEvents.ApplicationUpdate, tenantId, applicationEvent(app));
       return true;
     }
-    if (wf.workflowType === 'SUBSCRIPTION_CREATION') {
-      if (!(await store.subscriptions.setStatus(tenantId, wf.subjectRef, approved ? SubscriptionStatuses.Unblocked : SubscriptionStatuses.Rejected, SubscriptionStatuses.OnHold))) return false;
-      const sub = await store.subscriptions.get(tenantId, wf.subjectRef);
+    if (type === 'SUBSCRIPTION_CREATION') {
+      if (!(await store.subscriptions.setStatus(tenantId, subjectRef, approved ? SubscriptionStatuses.Unblocked : SubscriptionStatuses.Rejected, SubscriptionStatuses.OnHold))) return false;
+      const sub = await store.subscriptions.get(tenantId, subjectRef);
       if (sub) {
         const [api, app] = await Promise.all([catalog.get(tenantId, sub.apiId), store.applications.get(tenantId, sub.applicationId)]);
         await notify(DevPortalEvents.SubscriptionUpdate, tenantId, subscriptionEvent(sub, api, app));
       }
       return true;
     }
-    if (wf.workflowType === 'USER_SIGNUP') {
-      const user = await repositories.users.findByUsername(tenantId, wf.subjectRef);
-      // A sign-up made after this workflow (the rejected user deleted, the name taken again) waits for its own.
-      if (!user || user.status !== 'PENDING' || user.createdAt > wf.createdAt) return false;
+    if (type === 'USER_SIGNUP') {
+      const user = await repositories.users.findByUsername(tenantId, subjectRef);
+      if (!user || user.status !== 'PENDING' || !isTheirs(user)) return false;
       if (approved) return repositories.users.setStatus(tenantId, user.id, 'ACTIVE', 'PENDING');
       try {
         await repositories.users.delete(tenantId, user.id);
@@ -630,50 +679,128 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     return false;
   };
 
+  /**
+   * Whether a sign-up workflow is this user's: one named after them by id, or (a workflow opened
+   * with a random reference) not older than them. A sign-up made after the workflow (the rejected
+   * user deleted, the name taken again) waits for its own.
+   */
+  const isSignUpOf = (wf: Workflow, user: { id: string; createdAt: number }): boolean =>
+    wf.referenceId === workflowReference('USER_SIGNUP', user.id) || wf.createdAt >= user.createdAt;
+
+  /**
+   * Applies an Admin decision to the application, subscription or sign-up it is about, at most
+   * once (see `settle`), so the WORKFLOW_COMPLETE handler, the reconciler and every portal replica
+   * may all apply the same decision. True when this call applied it.
+   */
+  const applyWorkflowDecision = async (wf: Workflow): Promise<boolean> => {
+    if (wf.status === WorkflowStatuses.Created) return false;
+    return settle(wf.tenantId, wf.workflowType, wf.subjectRef, wf.status === WorkflowStatuses.Approved, (user) => isSignUpOf(wf, user));
+  };
+
   /** WORKFLOW_COMPLETE: applies the decision as the apim database holds it (the event names the workflow). */
   const onWorkflowComplete = async (event: { referenceId: string; tenantId: number }): Promise<boolean> => {
     const wf = await admin.stores.workflows.get(event.tenantId, event.referenceId);
     return wf ? applyWorkflowDecision(wf) : false;
   };
 
-  const pendingUsernames = async (tenantId: number): Promise<string[]> => {
-    const names: string[] = [];
+  const pendingUsers = async (tenantId: number): Promise<User[]> => {
+    const users: User[] = [];
     for (let offset = 0; ; offset += USERS_PAGE) {
       const page = await repositories.users.list(tenantId, { limit: USERS_PAGE, offset }, { status: 'PENDING' });
-      names.push(...page.items.map((u) => u.username));
-      if (page.items.length < USERS_PAGE) return names;
+      users.push(...page.items);
+      if (page.items.length < USERS_PAGE) return users;
+    }
+  };
+
+  /** The workflow to open for a waiting item, from what is stored now; undefined once it is gone. */
+  const workflowFor = async (tenantId: number, type: WorkflowType, item: Waiting): Promise<NewWorkflow | undefined> => {
+    if (type === 'APPLICATION_CREATION') {
+      const app = await store.applications.get(tenantId, item.id);
+      return app && applicationWorkflow(app);
+    }
+    if (type === 'SUBSCRIPTION_CREATION') {
+      const sub = await store.subscriptions.get(tenantId, item.id);
+      if (!sub) return undefined;
+      const [app, api] = await Promise.all([store.applications.get(tenantId, sub.applicationId), catalog.get(tenantId, sub.apiId)]);
+      return subscriptionWorkflow(sub, app, api);
+    }
+    const user = await repositories.users.getById(tenantId, item.id);
+    return user && signUpWorkflow(user);
+  };
+
+  /**
+   * An item held for approval with no workflow (stored before items and their workflows were
+   * written together, or a sign-up whose workflow write failed: users are in the shared database)
+   * would wait forever, and no admin would see it. Its workflow is opened under the item's own
+   * reference, so replicas doing this at once write one row. If Admin has turned the type off
+   * since, nobody is asked to approve such items any more: it is approved, as one submitted now
+   * would be (WSO2's simple executor). Returns what was done, or undefined when another replica
+   * or the request got there first.
+   */
+  const openMissingWorkflow = async (tenantId: number, type: WorkflowType, item: Waiting): Promise<'opened' | 'approved' | undefined> => {
+    if (!(await admin.isWorkflowEnabled(tenantId, type))) {
+      return (await settle(tenantId, type, item.subjectRef, true, (user) => user.id === item.id)) ? 'approved' : undefined;
+    }
+    const input = await workflowFor(tenantId, type, item);
+    if (!input) return undefined;
+    try {
+      await admin.createWorkflow(tenantId, input);
+      return 'opened';
+    } catch (err) {
+      if (AdminErrors.is(err, 'ADMIN_ERR_WORKFLOW_EXISTS')) return undefined;
+      throw err;
     }
   };
 
   /**
-   * Applies the decisions whose WORKFLOW_COMPLETE no portal handled (lost in a crashed Admin's
-   * publish queue while NATS was down): for each application still CREATED, subscription still
-   * ON_HOLD and user still PENDING, its newest workflow if Admin decided it. Scans what is pending,
-   * not the history of decisions. Returns how many decisions this call applied.
+   * For each application still CREATED, subscription still ON_HOLD and user still PENDING: applies
+   * the decision of its newest workflow if Admin decided it and no WORKFLOW_COMPLETE did (lost in
+   * a crashed Admin's publish queue while NATS was down); opens its workflow if it has none and
+   * has waited `devportal.workflow_missing_grace_ms` (younger ones may be a request still writing
+   * it). Scans what is pending, not the history of decisions. Returns how many items this call
+   * moved on: decisions applied, workflows opened, items approved because their type was turned off.
    */
   const reconcileWorkflows = async (): Promise<number> => {
-    let applied = 0;
+    let done = 0;
+    const missingBefore = clock.now() - config.devportal.workflow_missing_grace_ms;
     for (const tenant of await repositories.tenants.list()) {
-      const waiting: [WorkflowType, string[]][] = [
-        ['APPLICATION_CREATION', await store.applications.idsWithStatus(tenant.id, ApplicationStatuses.Created)],
-        ['SUBSCRIPTION_CREATION', await store.subscriptions.idsWithStatus(tenant.id, SubscriptionStatuses.OnHold)],
-        ['USER_SIGNUP', await pendingUsernames(tenant.id)],
+      const ids = (rows: { id: string; createdAt: number }[]): Waiting[] => rows.map((r) => ({ ...r, subjectRef: r.id }));
+      const waiting: [WorkflowType, Waiting[]][] = [
+        ['APPLICATION_CREATION', ids(await store.applications.withStatus(tenant.id, ApplicationStatuses.Created))],
+        ['SUBSCRIPTION_CREATION', ids(await store.subscriptions.withStatus(tenant.id, SubscriptionStatuses.OnHold))],
+        ['USER_SIGNUP', (await pendingUsers(tenant.id)).map((u) => ({ id: u.id, subjectRef: u.username, createdAt: u.createdAt }))],
       ];
-      for (const [type, subjects] of waiting) {
-        if (subjects.length === 0) continue;
-        for (const wf of (await admin.stores.workflows.latestBySubject(tenant.id, type, subjects)).values()) {
-          const where = { referenceId: wf.referenceId, workflowType: wf.workflowType, status: wf.status, tenantId: wf.tenantId };
+      for (const [type, items] of waiting) {
+        if (items.length === 0) continue;
+        const latest = await admin.stores.workflows.latestBySubject(tenant.id, type, items.map((i) => i.subjectRef));
+        for (const item of items) {
+          const wf = latest.get(item.subjectRef);
+          if (wf && (type !== 'USER_SIGNUP' || isSignUpOf(wf, item))) {
+            const where = { referenceId: wf.referenceId, workflowType: wf.workflowType, status: wf.status, tenantId: wf.tenantId };
+            try {
+              if (!(await applyWorkflowDecision(wf))) continue;
+              done++;
+              deps.logger.info(where, 'applied a workflow decision that no WORKFLOW_COMPLETE had applied');
+            } catch (err) {
+              deps.logger.error({ err, ...where }, 'could not apply a workflow decision');
+            }
+            continue;
+          }
+          if (item.createdAt > missingBefore) continue;
+          const where = { workflowType: type, subjectRef: item.subjectRef, tenantId: tenant.id, storedAt: item.createdAt };
           try {
-            if (!(await applyWorkflowDecision(wf))) continue;
-            applied++;
-            deps.logger.info(where, 'applied a workflow decision that no WORKFLOW_COMPLETE had applied');
+            const outcome = await openMissingWorkflow(tenant.id, type, item);
+            if (outcome === undefined) continue;
+            done++;
+            if (outcome === 'opened') deps.logger.warn({ ...where, referenceId: workflowReference(type, item.id) }, 'opened the approval workflow of an item held for approval without one');
+            else deps.logger.warn(where, 'approved an item held for approval without a workflow: Admin has turned this workflow type off since');
           } catch (err) {
-            deps.logger.error({ err, ...where }, 'could not apply a workflow decision');
+            deps.logger.error({ err, ...where }, 'could not open the missing approval workflow of an item');
           }
         }
       }
     }
-    return applied;
+    return done;
   };
 
   // ---- users (self sign-up, password change) ------------------------------------------------
@@ -686,7 +813,12 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     },
     verify: (tenantId: number, username: string, password: string) => repositories.users.verifyCredentials(tenantId, username, password),
     setPassword: (tenantId: number, id: string, password: string) => repositories.users.setPassword(tenantId, id, password),
-    /** Creates a subscriber, PENDING until approved when Admin's USER_SIGNUP workflow is on. */
+    /**
+     * Creates a subscriber, PENDING until approved when Admin's USER_SIGNUP workflow is on. The
+     * user (shared database) and the workflow (apim) cannot share a transaction: a user whose
+     * workflow cannot be written is removed again, as WSO2 removes an item whose workflow fails,
+     * and one left behind by a crash gets its workflow from the reconciler.
+     */
     async signUp(tenantId: number, input: { username: string; password: string; email?: string; givenName?: string; familyName?: string }) {
       if (!/^[A-Za-z0-9._@-]{3,100}$/.test(input.username)) throw invalid('body.user.username', 'must be 3 to 100 letters, digits or . _ @ -');
       users.checkPassword(input.username, input.password);
@@ -701,7 +833,17 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
         if (DataErrors.is(err, 'DATA_ERR_UNIQUE_VIOLATION')) throw DevPortalErrors.create('DEVPORTAL_ERR_USER_EXISTS', { description: `The username ${input.username} is taken` });
         throw err;
       }
-      if (pending) await startWorkflow(tenantId, 'USER_SIGNUP', user.username, user.username, `Self sign-up of ${user.username}`, { username: user.username, email: user.email });
+      if (!pending) return user;
+      try {
+        await admin.createWorkflow(tenantId, signUpWorkflow(user));
+      } catch (err) {
+        // A reconciler opened it already (the request stalled past the grace period).
+        if (AdminErrors.is(err, 'ADMIN_ERR_WORKFLOW_EXISTS')) return user;
+        await repositories.users.delete(tenantId, user.id).catch((cleanup: unknown) => {
+          deps.logger.error({ err: cleanup, username: user.username, tenantId }, 'could not remove a sign-up whose workflow failed; the reconciler will open its workflow');
+        });
+        throw err;
+      }
       return user;
     },
   };
@@ -728,7 +870,7 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     },
   };
 
-  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, policies, startWorkflow, onWorkflowComplete, reconcileWorkflows };
+  return { store, catalog, admin, km, applications, subscriptions, keys, apiKeys, users, policies, onWorkflowComplete, reconcileWorkflows };
 }
 
 export type DevPortalService = ReturnType<typeof createDevPortalService>;

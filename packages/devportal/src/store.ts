@@ -126,6 +126,9 @@ const toMapping = (r: KeyMappingRow): KeyMapping => ({
  * ```
  */
 export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
+  // Over a caller's transaction (an item written with its workflow), the writes join it: Kysely
+  // starts no transaction inside another.
+  const inTransaction = <T>(fn: (trx: Kysely<ApimSchema>) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
   const attributesOf = async (tenantId: number, ids: readonly string[]): Promise<Map<string, Record<string, string>>> => {
     const out = new Map<string, Record<string, string>>();
     if (ids.length === 0) return out;
@@ -167,7 +170,7 @@ export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
     async create(tenantId: number, input: NewApplication): Promise<Application> {
       const now = clock.now();
       const id = newId();
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(async (trx) => {
         await trx
           .insertInto('dp_applications')
           .values({
@@ -198,7 +201,7 @@ export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
     },
     /** Throws DATA_ERR_UNIQUE_VIOLATION on a name clash. */
     async update(tenantId: number, id: string, patch: Omit<NewApplication, 'owner' | 'status'>): Promise<Application | undefined> {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(async (trx) => {
         await trx
           .updateTable('dp_applications')
           .set({
@@ -226,13 +229,14 @@ export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
       if (from !== undefined) q = q.where('status', '=', from);
       return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
     },
-    /** Ids of the tenant's applications in `status` (those awaiting a workflow decision: CREATED). */
-    async idsWithStatus(tenantId: number, status: ApplicationStatus): Promise<string[]> {
-      return (await db.selectFrom('dp_applications').select('id').where('tenant_id', '=', tenantId).where('status', '=', status).execute()).map((r) => r.id);
+    /** The tenant's applications in `status` (those awaiting a workflow decision: CREATED), with when each was stored. */
+    async withStatus(tenantId: number, status: ApplicationStatus): Promise<{ id: string; createdAt: number }[]> {
+      const rows = await db.selectFrom('dp_applications').select(['id', 'created_at']).where('tenant_id', '=', tenantId).where('status', '=', status).execute();
+      return rows.map((r) => ({ id: r.id, createdAt: Number(r.created_at) }));
     },
     /** Removes the application with its attributes, subscriptions, key mappings and API key records. */
     async delete(tenantId: number, id: string): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(async (trx) => {
         await trx.deleteFrom('dp_application_attributes').where('tenant_id', '=', tenantId).where('application_id', '=', id).execute();
         await trx.deleteFrom('dp_subscriptions').where('tenant_id', '=', tenantId).where('application_id', '=', id).execute();
         await trx.deleteFrom('dp_key_mappings').where('tenant_id', '=', tenantId).where('application_id', '=', id).execute();
@@ -308,9 +312,10 @@ export function createDevPortalStore(db: Kysely<ApimSchema>, clock: Clock) {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
-    /** Ids of the tenant's subscriptions in `status` (those awaiting a workflow decision: ON_HOLD). */
-    async idsWithStatus(tenantId: number, status: SubscriptionStatus): Promise<string[]> {
-      return (await db.selectFrom('dp_subscriptions').select('id').where('tenant_id', '=', tenantId).where('status', '=', status).execute()).map((r) => r.id);
+    /** The tenant's subscriptions in `status` (those awaiting a workflow decision: ON_HOLD), with when each was stored. */
+    async withStatus(tenantId: number, status: SubscriptionStatus): Promise<{ id: string; createdAt: number }[]> {
+      const rows = await db.selectFrom('dp_subscriptions').select(['id', 'created_at']).where('tenant_id', '=', tenantId).where('status', '=', status).execute();
+      return rows.map((r) => ({ id: r.id, createdAt: Number(r.created_at) }));
     },
     async delete(tenantId: number, id: string): Promise<boolean> {
       const r = await db.deleteFrom('dp_subscriptions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();

@@ -99,7 +99,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const app = await portalA.store.applications.create(T, { name: 'Subscriber', owner: 'alice', throttlingPolicy: 'Unlimited', tokenType: 'JWT', status: 'APPROVED' });
       // As subscriptions.create stores an ON_HOLD subscription and starts its workflow.
       const sub = await portalA.store.subscriptions.create(T, { applicationId: app.id, apiId: 'api-1', throttlingPolicy: 'Gold', status: 'ON_HOLD', createdBy: 'alice' });
-      await portalA.startWorkflow(T, 'SUBSCRIPTION_CREATION', sub.id, 'alice', 'Subscription of Subscriber to api-1', {});
+      await admin.createWorkflow(T, { workflowType: 'SUBSCRIPTION_CREATION', subjectRef: sub.id, createdBy: 'alice', description: 'Subscription of Subscriber to api-1' });
       await decide('SUBSCRIPTION_CREATION', sub.id, 'REJECTED');
       assert.equal((await portalA.store.subscriptions.get(T, sub.id))?.status, 'ON_HOLD');
 
