@@ -158,6 +158,13 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     }
   };
 
+  /** Writes a workflow on its own; only a failed write throws (the item's fate hangs on it, not on the event). */
+  const openWorkflow = async (tenantId: number, input: NewWorkflow): Promise<Workflow> => {
+    const wf = await admin.writeWorkflow(databases.apim, tenantId, input);
+    await announce(wf);
+    return wf;
+  };
+
   /**
    * Stores an item held for approval and its workflow in one apim transaction, so neither exists
    * without the other: WSO2 (APIConsumerImpl.addSubscription) removes the item when its workflow
@@ -744,7 +751,7 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
     const input = await workflowFor(tenantId, type, item);
     if (!input) return undefined;
     try {
-      await admin.createWorkflow(tenantId, input);
+      await openWorkflow(tenantId, input);
       return 'opened';
     } catch (err) {
       if (AdminErrors.is(err, 'ADMIN_ERR_WORKFLOW_EXISTS')) return undefined;
@@ -835,7 +842,7 @@ export function createDevPortalService(config: GatehouseConfig, deps: DevPortalD
       }
       if (!pending) return user;
       try {
-        await admin.createWorkflow(tenantId, signUpWorkflow(user));
+        await openWorkflow(tenantId, signUpWorkflow(user));
       } catch (err) {
         // A reconciler opened it already (the request stalled past the grace period).
         if (AdminErrors.is(err, 'ADMIN_ERR_WORKFLOW_EXISTS')) return user;

@@ -140,6 +140,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(eventsAbout('WORKFLOW_CREATE', app.id).length, 1, 'WORKFLOW_CREATE once committed');
     });
 
+    it('keeps an item and its workflow when only WORKFLOW_CREATE cannot be published (Admin lists workflows from the database)', async () => {
+      const hubDown: EventHub = new Proxy(hub, {
+        get(target, key) {
+          if (key === 'publish') {
+            const publish: EventHub['publish'] = (topic, type, payload, opts) => (type === 'WORKFLOW_CREATE' ? Promise.reject(new Error('injected: the event hub is down')) : target.publish(topic, type, payload, opts));
+            return publish;
+          }
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const portalHubDown = createDevPortalService(config, { ...deps, hub: hubDown });
+      const app = await portalHubDown.applications.create(alice, { name: 'Unannounced', throttlingPolicy: 'Unlimited' });
+      const user = await portalHubDown.users.signUp(T, { username: 'gwen', password: PW });
+      assert.equal((await pendingAbout('APPLICATION_CREATION', app.id)).length, 1);
+      assert.equal((await repos.users.findByUsername(T, 'gwen'))?.status, 'PENDING', 'the sign-up is kept');
+      assert.equal((await pendingAbout('USER_SIGNUP', user.username)).length, 1);
+      assert.equal(logger.lines.filter((l) => l.level === 'error' && l.msg === 'could not publish WORKFLOW_CREATE').length, 2);
+    });
+
     it('opens the missing workflow of an application, a subscription and a sign-up once they waited out the grace period; Admin approves them end to end', async () => {
       const { app, sub, user } = await strand('Stranded');
       const young = await portal().store.applications.create(T, { name: 'Young', owner: 'alice', throttlingPolicy: 'Unlimited', tokenType: 'JWT', status: 'CREATED' });
