@@ -359,6 +359,109 @@ describe('Admin portal: policies, blocking conditions, environments, key manager
     assertClean(ui, page);
   });
 
+  it('a refused save’s message stayed until the next save: now it goes once the form is edited, its dialog closed and reopened, or the page left; what was typed stays', async () => {
+    const nav = (name: string) => page.getByRole('navigation', { name: 'Admin menu' }).getByRole('link', { name, exact: true });
+    // A message for the whole form (a key manager of that name exists): any edit takes it away.
+    await page.goto(`${ui.baseUrl}/admin/key-managers`);
+    await page.getByRole('cell', { name: 'Resident Key Manager', exact: true }).waitFor();
+    await page.getByTestId('add-key-manager').click();
+    const km = page.getByRole('dialog', { name: 'Add a key manager' });
+    const kmAlert = km.getByTestId('form-error');
+    const typed = async () => [await km.getByTestId('key-manager-name').inputValue(), await km.getByTestId('key-manager-issuer').inputValue(), await km.getByTestId('key-manager-description').inputValue()];
+    await km.getByTestId('key-manager-name').fill('Resident Key Manager');
+    await km.getByTestId('key-manager-issuer').fill('https://idp.example.com');
+    await km.getByTestId('key-manager-save').click();
+    await kmAlert.getByText(/already exists/).waitFor();
+    await a11y(page);
+    await km.getByTestId('key-manager-description').fill('Partner IdP');
+    await kmAlert.waitFor({ state: 'detached' });
+    assert.deepEqual(await typed(), ['Resident Key Manager', 'https://idp.example.com', 'Partner IdP']);
+    await a11y(page);
+
+    // Refused again, then closed: reopened, the dialog has what was typed and not the message.
+    await km.getByTestId('key-manager-save').click();
+    await kmAlert.waitFor();
+    await page.keyboard.press('Escape');
+    await km.waitFor({ state: 'hidden' });
+    await page.getByTestId('add-key-manager').click();
+    await km.getByTestId('key-manager-name').waitFor();
+    assert.equal(await kmAlert.count(), 0, 'the message of the last attempt is gone');
+    assert.deepEqual(await typed(), ['Resident Key Manager', 'https://idp.example.com', 'Partner IdP'], 'the draft is kept');
+    await a11y(page);
+    await screenshot(page, 'admin-key-manager-reopened');
+    // Opened for another item, the dialog shows that item; the draft was for the one before.
+    await page.keyboard.press('Escape');
+    await km.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Edit Resident Key Manager' }).click();
+    const resident = page.getByRole('dialog', { name: 'Edit Resident Key Manager' });
+    await resident.getByTestId('key-manager-form').waitFor();
+    assert.equal(await resident.getByTestId('form-error').count(), 0);
+    assert.equal(await resident.getByTestId('key-manager-description').inputValue(), 'This is Resident Key Manager');
+    await page.keyboard.press('Escape');
+    await resident.waitFor({ state: 'hidden' });
+    await page.getByTestId('add-key-manager').click();
+    assert.equal(await km.getByTestId('key-manager-name').inputValue(), '');
+    await page.keyboard.press('Escape');
+    await km.waitFor({ state: 'hidden' });
+
+    // Messages next to a field: the alert goes with any edit, the field's message when that field is edited.
+    await nav('Blocking conditions').click();
+    await page.getByTestId('add-condition').click();
+    const bc = page.getByRole('dialog', { name: 'Add a blocking condition' });
+    const bcAlert = bc.getByTestId('form-error');
+    const value = bc.getByTestId('condition-value');
+    const invalid = value.and(page.locator('[aria-invalid="true"]'));
+    await value.fill('shop/1.0.0');
+    await bc.getByTestId('condition-save').click();
+    assert.match(await fieldError(value), /must be an API context starting with \//);
+    await bcAlert.getByText('Check the highlighted fields.').waitFor();
+    await bc.getByLabel('Enabled', { exact: true }).click();
+    await bcAlert.waitFor({ state: 'detached' });
+    assert.match(await fieldError(value), /must be an API context starting with \//, 'another field was edited');
+    await value.fill('shop/2.0.0');
+    await invalid.waitFor({ state: 'detached' });
+    assert.equal(await value.inputValue(), 'shop/2.0.0');
+    await a11y(page);
+    await bc.getByTestId('condition-save').click();
+    await fieldError(value);
+    await bcAlert.waitFor();
+    await page.keyboard.press('Escape');
+    await bc.waitFor({ state: 'hidden' });
+    await page.getByTestId('add-condition').click();
+    await value.waitFor();
+    assert.equal(await value.inputValue(), 'shop/2.0.0');
+    assert.equal(await bc.getByLabel('Enabled', { exact: true }).isChecked(), false);
+    assert.equal(await bcAlert.count(), 0);
+    assert.equal(await invalid.count(), 0, 'the server’s verdict on the last attempt is gone');
+    await a11y(page);
+    await page.keyboard.press('Escape');
+    await bc.waitFor({ state: 'hidden' });
+
+    // A page left and come back to shows no message of a save made before.
+    await nav('Settings').click();
+    const sw = page.getByRole('switch', { name: 'User sign-up', exact: true });
+    await sw.waitFor({ state: 'attached' });
+    await page.route('**/api/am/admin/v4/tenant-config', async (route) => {
+      if (route.request().method() !== 'PUT') return route.fallback();
+      const message = 'The settings are being changed by another administrator';
+      await route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ code: 409, message, description: message, moreInfo: '', error: [] }) });
+    });
+    try {
+      await sw.click({ force: true });
+      await page.getByTestId('settings-save').click();
+      await page.getByTestId('form-error').getByText(/another administrator/).waitFor();
+      await nav('Approvals').click();
+      await page.waitForURL(/\/admin\/workflows$/);
+      await nav('Settings').click();
+      await sw.waitFor({ state: 'attached' });
+      assert.equal(await page.getByTestId('form-error').count(), 0);
+      assert.equal(await sw.isChecked(), false, 'nothing was saved');
+    } finally {
+      await page.unroute('**/api/am/admin/v4/tenant-config');
+    }
+    assertClean(ui, page);
+  });
+
   it('settings: approval workflows are switched on; a refused save keeps the switches and shows the message next to the switch', async () => {
     await page.goto(`${ui.baseUrl}/admin/`);
     await page.getByRole('link', { name: 'Settings', exact: true }).click();

@@ -6,7 +6,7 @@ export { AppNames, type AppName, type RuntimeConfig } from './config.ts';
 export { useApi, useConsole, useHasScope, useSession } from './console.tsx';
 export { ConfirmButton, useConfirm, type ConfirmButtonProps, type ConfirmOptions } from './ConfirmDialog.tsx';
 export { DataTable, filterRows, tableState, type Column, type DataTableProps } from './DataTable.tsx';
-export { serverErrors, useServerForm, type ServerForm } from './form.ts';
+export { serverErrors, useFormDialog, useServerForm, type FormDialog, type ServerForm } from './form.ts';
 export { ConsoleShell, PageHeader, RequireScopes, visibleNav, type NavItem } from './layout.tsx';
 export { useResource, type Resource } from './resource.ts';
 export { SecretDisplay } from './SecretDisplay.tsx';

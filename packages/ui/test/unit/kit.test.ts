@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { ApiClient, ApiError } from '../../src/kit/api.ts';
 import { Auth } from '../../src/kit/auth.ts';
 import type { RuntimeConfig } from '../../src/kit/config.ts';
-import { serverErrors } from '../../src/kit/form.ts';
+import { formDialogStep, serverErrors, withoutServerErrors, type FormDialogState } from '../../src/kit/form.ts';
 import { parseProblem } from '../../src/kit/wso2-error.ts';
 
 const ORIGIN = 'https://cp.example:9443';
@@ -78,6 +78,40 @@ describe('serverErrors: the form helper', () => {
   it('says to look at the fields when every problem is placed, and passes other errors through', () => {
     assert.equal(serverErrors(err, ['policyName', 'defaultLimit', 'colour']).rest, 'Check the highlighted fields.');
     assert.deepEqual(serverErrors(new Error('offline'), ['a']), { fieldErrors: {}, rest: 'offline' });
+  });
+});
+
+describe('withoutServerErrors: a hidden form forgets the last refusal', () => {
+  it('drops the messages the server placed and keeps the ones put there since', () => {
+    const placed = { name: 'must match pattern', 'vhosts.0.host': 'must match pattern' };
+    const errors = { name: 'must match pattern', 'vhosts.0.host': 'Enter a host', 'tokenPatterns.0.value': 'Not a regular expression' };
+    assert.deepEqual(withoutServerErrors(errors, placed), { 'vhosts.0.host': 'Enter a host', 'tokenPatterns.0.value': 'Not a regular expression' });
+  });
+  it('answers the same object when there is nothing to drop (no re-render)', () => {
+    const errors = { name: 'Enter a name' };
+    assert.equal(withoutServerErrors(errors, {}), errors);
+    assert.equal(withoutServerErrors(errors, { name: 'must match pattern' }), errors);
+  });
+});
+
+describe('formDialogStep: a closed dialog keeps its draft for the same item only', () => {
+  const closed: FormDialogState<string> = { target: undefined, key: undefined, opened: false, draft: 0, saved: false };
+  const open = (s: FormDialogState<string>, target: string) => formDialogStep(s, { type: 'open', target, key: target });
+  it('reopened for the same item, the form (and what was typed) is the same; for another item it is new', () => {
+    const first = open(closed, 'new');
+    assert.equal(first.opened, true);
+    const reopened = open(formDialogStep(first, { type: 'close' }), 'new');
+    assert.equal(reopened.draft, first.draft);
+    const other = open(formDialogStep(reopened, { type: 'close' }), 'km-1');
+    assert.notEqual(other.draft, reopened.draft);
+    assert.equal(other.target, 'km-1');
+    assert.notEqual(open(formDialogStep(other, { type: 'close' }), 'new').draft, first.draft, 'the draft was for the item before');
+  });
+  it('after a save, the same item opens on what is stored; the form stays until then (the dialog fades out with it)', () => {
+    const saved = formDialogStep(open(closed, 'km-1'), { type: 'done' });
+    assert.equal(saved.opened, false);
+    assert.equal(saved.target, 'km-1');
+    assert.notEqual(open(saved, 'km-1').draft, saved.draft);
   });
 });
 

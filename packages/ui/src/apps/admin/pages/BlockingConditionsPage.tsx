@@ -1,7 +1,6 @@
 import { Badge, Button, Checkbox, Group, Modal, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
 import { useMemo, useState } from 'react';
-import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useFormDialog, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
 
 type ConditionType = 'API' | 'APPLICATION' | 'IP' | 'IPRANGE' | 'USER';
 interface IpValue {
@@ -39,7 +38,7 @@ export function BlockingConditionsPage() {
   const api = useApi();
   const search = useSearchQuery();
   const canManage = useHasScope(['apim:admin', 'apim:bl_manage']);
-  const [adding, { open, close }] = useDisclosure(false);
+  const adding = useFormDialog<'new'>((t) => t);
   const { confirm, dialog } = useConfirm();
   const [toggleError, setToggleError] = useState<unknown>();
   const [toggling, setToggling] = useState<string | undefined>();
@@ -70,7 +69,7 @@ export function BlockingConditionsPage() {
         search={{ value: search.text, onChange: search.setText, label: 'Search conditions', placeholder: 'Type or value' }}
         actions={
           canManage && (
-            <Button onClick={open} data-testid="add-condition">
+            <Button onClick={() => adding.open('new')} data-testid="add-condition">
               Add condition
             </Button>
           )
@@ -113,10 +112,11 @@ export function BlockingConditionsPage() {
           },
         ]}
       />
-      <Modal opened={adding} onClose={close} title="Add a blocking condition" centered>
+      <Modal {...adding.modalProps} title="Add a blocking condition" centered>
         <ConditionForm
+          key={adding.formKey}
           onDone={() => {
-            close();
+            adding.done();
             conditions.reload();
           }}
         />

@@ -1,6 +1,6 @@
 import { ActionIcon, Badge, Button, Fieldset, Group, Modal, NumberInput, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated, type VirtualHost } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, PageHeader, tableState, useApi, useConfirm, useFormDialog, useHasScope, useResource, useSearchQuery, useServerForm, type Paginated, type VirtualHost } from '../../../kit/index.ts';
 
 interface Environment {
   readonly id: string;
@@ -33,7 +33,7 @@ export function EnvironmentsPage() {
   const api = useApi();
   const search = useSearchQuery();
   const canManage = useHasScope(['apim:admin', 'apim:environment_manage']);
-  const [editing, setEditing] = useState<Environment | 'new' | undefined>();
+  const editor = useFormDialog<Environment | 'new'>((e) => (e === 'new' ? e : e.id));
   const [showing, setShowing] = useState<EnvironmentWithGateways | undefined>();
   const { confirm, dialog } = useConfirm();
   const envs = useResource(async (signal) => {
@@ -55,7 +55,7 @@ export function EnvironmentsPage() {
         search={{ value: search.text, onChange: search.setText, label: 'Search environments', placeholder: 'Name or host' }}
         actions={
           canManage && (
-            <Button onClick={() => setEditing('new')} data-testid="add-environment">
+            <Button onClick={() => editor.open('new')} data-testid="add-environment">
               Add environment
             </Button>
           )
@@ -111,7 +111,7 @@ export function EnvironmentsPage() {
             render: (e) =>
               canManage && !e.isReadOnly ? (
                 <Group gap={4} wrap="nowrap">
-                  <Button size="xs" variant="subtle" aria-label={`Edit ${e.name}`} onClick={() => setEditing(e)}>
+                  <Button size="xs" variant="subtle" aria-label={`Edit ${e.name}`} onClick={() => editor.open(e)}>
                     Edit
                   </Button>
                   <ConfirmButton
@@ -131,12 +131,13 @@ export function EnvironmentsPage() {
           },
         ]}
       />
-      <Modal opened={editing !== undefined} onClose={() => setEditing(undefined)} title={editing === 'new' ? 'Add a gateway environment' : `Edit ${editing?.name ?? ''}`} centered size="xl">
-        {editing !== undefined && (
+      <Modal {...editor.modalProps} title={editor.target === 'new' ? 'Add a gateway environment' : `Edit ${editor.target?.name ?? ''}`} centered size="xl">
+        {editor.target !== undefined && (
           <EnvironmentForm
-            existing={editing === 'new' ? undefined : editing}
+            key={editor.formKey}
+            existing={editor.target === 'new' ? undefined : editor.target}
             onDone={() => {
-              setEditing(undefined);
+              editor.done();
               envs.reload();
             }}
           />

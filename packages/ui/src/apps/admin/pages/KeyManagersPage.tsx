@@ -1,7 +1,7 @@
 import { ActionIcon, Alert, Badge, Button, Checkbox, Fieldset, Group, Modal, PasswordInput, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { FORM_INDEX } from '@mantine/form';
 import { useState } from 'react';
-import { ApiError, ConfirmButton, DataTable, ErrorState, filterRows, FormError, LoadingState, PageHeader, tableState, useApi, useConfirm, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ApiError, ConfirmButton, DataTable, ErrorState, filterRows, FormError, LoadingState, PageHeader, tableState, useApi, useConfirm, useFormDialog, useResource, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
 
 interface KeyManagerInfo {
   readonly id: string;
@@ -41,7 +41,7 @@ const TOKEN_TYPES = [
 export function KeyManagersPage() {
   const api = useApi();
   const search = useSearchQuery();
-  const [editing, setEditing] = useState<KeyManagerInfo | 'new' | undefined>();
+  const editor = useFormDialog<KeyManagerInfo | 'new'>((k) => (k === 'new' ? k : k.id));
   const { confirm, dialog } = useConfirm();
   const [toggleError, setToggleError] = useState<unknown>();
   const [toggling, setToggling] = useState<string | undefined>();
@@ -73,7 +73,7 @@ export function KeyManagersPage() {
         rowKey={(k) => k.id}
         search={{ value: search.text, onChange: search.setText, label: 'Search key managers', placeholder: 'Name, type or issuer' }}
         actions={
-          <Button onClick={() => setEditing('new')} data-testid="add-key-manager">
+          <Button onClick={() => editor.open('new')} data-testid="add-key-manager">
             Add key manager
           </Button>
         }
@@ -94,7 +94,7 @@ export function KeyManagersPage() {
             // The API edits every key manager (only its name is fixed) and deletes all but the resident one.
             render: (k) => (
               <Group gap={4} wrap="nowrap">
-                <Button size="xs" variant="subtle" aria-label={`Edit ${k.name}`} onClick={() => setEditing(k)}>
+                <Button size="xs" variant="subtle" aria-label={`Edit ${k.name}`} onClick={() => editor.open(k)}>
                   Edit
                 </Button>
                 {k.name !== RESIDENT && (
@@ -116,12 +116,13 @@ export function KeyManagersPage() {
           },
         ]}
       />
-      <Modal opened={editing !== undefined} onClose={() => setEditing(undefined)} title={editing === 'new' ? 'Add a key manager' : `Edit ${editing?.name ?? ''}`} centered size="xl">
-        {editing !== undefined && (
+      <Modal {...editor.modalProps} title={editor.target === 'new' ? 'Add a key manager' : `Edit ${editor.target?.name ?? ''}`} centered size="xl">
+        {editor.target !== undefined && (
           <KeyManagerEditor
-            id={editing === 'new' ? undefined : editing.id}
+            key={editor.formKey}
+            id={editor.target === 'new' ? undefined : editor.target.id}
             onDone={() => {
-              setEditing(undefined);
+              editor.done();
               kms.reload();
             }}
           />

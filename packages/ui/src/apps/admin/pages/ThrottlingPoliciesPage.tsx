@@ -1,6 +1,6 @@
 import { Badge, Button, Checkbox, Fieldset, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Textarea, TextInput } from '@mantine/core';
 import { useMemo, useState } from 'react';
-import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, LoadingState, PageHeader, tableState, useApi, useConfirm, useHasScope, useResource, useSearchParam, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
+import { ConfirmButton, DataTable, ErrorState, filterRows, FormError, LoadingState, PageHeader, tableState, useApi, useConfirm, useFormDialog, useHasScope, useResource, useSearchParam, useSearchQuery, useServerForm, type Paginated } from '../../../kit/index.ts';
 
 interface PolicyDetails {
   readonly uuid: string;
@@ -64,7 +64,8 @@ export function ThrottlingPoliciesPage() {
   const [kindParam, setKind] = useSearchParam('type');
   const kindFilter = KINDS.includes(kindParam as Kind) ? (kindParam as Kind) : undefined;
   const canManage = useHasScope(['apim:admin', 'apim:tier_manage']);
-  const [editing, setEditing] = useState<{ kind: Kind; id?: string } | undefined>();
+  const editor = useFormDialog<{ kind: Kind; id?: string }>((e) => `${e.kind}/${e.id ?? 'new'}`);
+  const editing = editor.target;
   const { confirm, dialog } = useConfirm();
   const policies = useResource((signal) => api.get<Paginated<PolicyDetails>>(`${BASE}/policies/search`, { signal }), []);
   const rows = useMemo(() => {
@@ -92,7 +93,7 @@ export function ThrottlingPoliciesPage() {
         actions={
           canManage && (
             // Adds a policy of the kind on show (application when all are).
-            <Button onClick={() => setEditing({ kind: kindFilter ?? 'application' })} data-testid="add-policy">
+            <Button onClick={() => editor.open({ kind: kindFilter ?? 'application' })} data-testid="add-policy">
               Add {KIND_LABEL[kindFilter ?? 'application'].toLowerCase()} policy
             </Button>
           )
@@ -111,7 +112,7 @@ export function ThrottlingPoliciesPage() {
               if (!canManage || !kind) return null;
               return (
                 <Group gap={4} wrap="nowrap">
-                  <Button size="xs" variant="subtle" aria-label={`Edit ${p.policyName}`} onClick={() => setEditing({ kind, id: p.uuid })}>
+                  <Button size="xs" variant="subtle" aria-label={`Edit ${p.policyName}`} onClick={() => editor.open({ kind, id: p.uuid })}>
                     Edit
                   </Button>
                   <ConfirmButton
@@ -132,14 +133,14 @@ export function ThrottlingPoliciesPage() {
           },
         ]}
       />
-      <Modal opened={editing !== undefined} onClose={() => setEditing(undefined)} title={editing ? (editing.id ? `Edit the ${KIND_LABEL[editing.kind].toLowerCase()} policy` : `Add ${KIND_ARTICLE[editing.kind]} ${KIND_LABEL[editing.kind].toLowerCase()} policy`) : ''} centered size="lg">
+      <Modal {...editor.modalProps} title={editing ? (editing.id ? `Edit the ${KIND_LABEL[editing.kind].toLowerCase()} policy` : `Add ${KIND_ARTICLE[editing.kind]} ${KIND_LABEL[editing.kind].toLowerCase()} policy`) : ''} centered size="lg">
         {editing && (
           <PolicyEditor
-            key={`${editing.kind}/${editing.id ?? 'new'}`}
+            key={editor.formKey}
             kind={editing.kind}
             id={editing.id}
             onDone={() => {
-              setEditing(undefined);
+              editor.done();
               policies.reload();
             }}
           />
